@@ -1,0 +1,170 @@
+"""A compiled catalog version: what rating, billing and CRM read.
+
+Compiling turns the files' shape (zones with prefix lists, rates with defaults, carrier
+decks) into one flat rate table per version with a row per
+(service, direction, roaming zone, prefix, band, tier). Each row carries a readable
+``rule_id`` and the ``source`` (file:line) it came from, so every price can be traced
+back to the line of the tariff that set it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from linka.catalog.model import (
+    WEEKDAYS,
+    LocalText,
+    Manifest,
+    Offering,
+    Roaming,
+    RoamingZone,
+    Scope,
+    TaxProfile,
+    TimeBand,
+    VatRate,
+)
+from linka.kernel.money import Rounding
+
+AMOUNT = pl.Decimal(20, 6)
+RATE_SCHEMA: dict[str, pl.DataType] = {
+    "tariff_id": pl.String(),
+    "rule_id": pl.String(),
+    "service": pl.String(),
+    "direction": pl.String(),
+    "roaming_zone": pl.String(),
+    "prefix": pl.String(),
+    "zone_id": pl.String(),
+    "band_id": pl.String(),
+    "tier_from": AMOUNT,
+    "price": AMOUNT,
+    "connection_fee": AMOUNT,
+    "minimum_charge": AMOUNT,
+    "first_increment": pl.Int32(),
+    "next_increment": pl.Int32(),
+    "source": pl.String(),
+}
+RATE_KEY = ("tariff_id", "service", "direction", "roaming_zone", "prefix", "band_id", "tier_from")
+
+
+def empty_rates() -> pl.DataFrame:
+    return pl.DataFrame(schema=RATE_SCHEMA)
+
+
+@dataclass(frozen=True)
+class ZoneName:
+    id: str
+    name: LocalText
+
+
+@dataclass(frozen=True)
+class CompiledTariff:
+    """A tariff's settings; its prices are the version's rate rows with its ``tariff_id``."""
+
+    id: str
+    name: LocalText
+    currency: str
+    timezone: str
+    rounding_places: int
+    rounding_mode: Rounding
+    data_unit_bytes: int
+    data_increment_bytes: int
+    time_bands: tuple[TimeBand, ...]
+    zones: tuple[ZoneName, ...]
+    scopes: tuple[Scope, ...]
+
+    def band_at(self, instant: datetime) -> str:
+        """The time band of an aware instant, read in the tariff's time zone (DST-correct)."""
+        local = instant.astimezone(ZoneInfo(self.timezone))
+        return band_for(self.time_bands, local.weekday(), local.hour * 60 + local.minute)
+
+    def scope(self, scope_id: str) -> Scope:
+        return next(s for s in self.scopes if s.id == scope_id)
+
+
+def band_for(bands: tuple[TimeBand, ...] | list[TimeBand], weekday: int, minute: int) -> str:
+    """First band (in file order) covering weekday (Monday = 0) and minute of the day."""
+    for band in bands:
+        if WEEKDAYS[weekday] in band.days and band.start_minute <= minute < band.end_minute:
+            return band.id
+    raise LookupError(f"no time band covers weekday {weekday} minute {minute}")
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogVersion:
+    """Everything one catalog folder defines, valid from ``manifest.effective_from``."""
+
+    manifest: Manifest
+    offerings: tuple[Offering, ...]
+    tariffs: tuple[CompiledTariff, ...]
+    vat_rates: tuple[VatRate, ...]
+    tax_profiles: tuple[TaxProfile, ...]
+    roaming: Roaming
+    rates: pl.DataFrame = field(repr=False)
+    checksum: str
+
+    @property
+    def effective_from(self) -> date:
+        return self.manifest.effective_from
+
+    def offering(self, offering_id: str) -> Offering:
+        for offering in self.offerings:
+            if offering.id == offering_id:
+                return offering
+        raise KeyError(f"no offering {offering_id!r} in catalog {self.manifest.version}")
+
+    def tariff(self, tariff_id: str) -> CompiledTariff:
+        for tariff in self.tariffs:
+            if tariff.id == tariff_id:
+                return tariff
+        raise KeyError(f"no tariff {tariff_id!r} in catalog {self.manifest.version}")
+
+    def tax_profile(self, profile_id: str) -> TaxProfile:
+        for profile in self.tax_profiles:
+            if profile.id == profile_id:
+                return profile
+        raise KeyError(f"no tax profile {profile_id!r} in catalog {self.manifest.version}")
+
+    def vat_rate(self, code: str, on: date) -> Decimal:
+        """The VAT percentage of ``code`` valid on ``on`` (the tax point)."""
+        for rate in self.vat_rates:
+            if (
+                rate.code == code
+                and rate.valid_from <= on
+                and (rate.valid_to is None or on < rate.valid_to)
+            ):
+                return rate.rate
+        raise KeyError(f"no VAT rate {code!r} valid on {on.isoformat()}")
+
+    def roaming_zone_of(self, country: str) -> RoamingZone | None:
+        """The roaming zone of a visited country; None at home."""
+        if country == self.roaming.home_country:
+            return None
+        fallback = None
+        for zone in self.roaming.zones:
+            if country in zone.countries:
+                return zone
+            if zone.rest_of_world:
+                fallback = zone
+        return fallback
+
+    def same_content(self, other: CatalogVersion) -> bool:
+        """Structural equality (the rate table compared row by row in key order)."""
+
+        def ordered(rates: pl.DataFrame) -> pl.DataFrame:
+            return rates.select(list(RATE_SCHEMA)).sort(list(RATE_KEY), nulls_last=True)
+
+        return (
+            self.manifest == other.manifest
+            and self.offerings == other.offerings
+            and self.tariffs == other.tariffs
+            and self.vat_rates == other.vat_rates
+            and self.tax_profiles == other.tax_profiles
+            and self.roaming == other.roaming
+            and self.checksum == other.checksum
+            and ordered(self.rates).equals(ordered(other.rates))
+        )

@@ -1,0 +1,1 @@
+"""The ``linka`` command line: one Typer sub-application per context."""

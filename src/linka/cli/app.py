@@ -1,0 +1,42 @@
+"""Entry point of the ``linka`` console script."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from linka import __version__
+from linka.cli import catalog, db
+from linka.cli.runtime import console, settings
+from linka.settings import describe_settings
+
+app = typer.Typer(
+    name="linka",
+    help="linka — telecom billing and CRM. Run a demo operator end to end with `linka demo`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(catalog.app, name="catalog")
+
+
+@app.command("version")
+def version() -> None:
+    """Print linka's version."""
+    console.print(f"linka {__version__}")
+
+
+@app.command("config")
+def config() -> None:
+    """Show every LINKA_* setting with its current value, default and meaning."""
+    table = Table(title="Settings (environment variables)")
+    for column in ("variable", "value", "default", "meaning"):
+        table.add_column(column, overflow="fold")
+    for row in describe_settings(settings()):
+        table.add_row(*row)
+    console.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,59 @@
+"""What every command shares: settings, the database (schema upgraded), the console.
+
+Errors meant for users (``LinkaError``) are printed without a traceback and end the
+command with exit code 1; anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from linka.kernel.errors import LinkaError
+from linka.settings import Settings
+from linka.store.database import Database
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+@contextmanager
+def open_database(upgrade: bool = True) -> Iterator[Database]:
+    """The configured database, migrated to the newest schema unless told otherwise."""
+    database = Database.from_settings(settings())
+    try:
+        if upgrade:
+            database.upgrade()
+        yield database
+    finally:
+        database.dispose()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn LinkaError into a clear message and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except LinkaError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper

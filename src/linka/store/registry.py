@@ -1,0 +1,6 @@
+"""Every context's tables, gathered so migrations and tests see the whole schema."""
+
+from linka.catalog import tables as _catalog_tables  # noqa: F401
+from linka.store.base import Base
+
+metadata = Base.metadata
