@@ -6,7 +6,8 @@ import typer
 from rich.table import Table
 
 from linka import __version__
-from linka.cli import catalog, db
+from linka.cli import catalog as catalog_cli
+from linka.cli import db as db_cli
 from linka.cli.runtime import console, settings
 from linka.settings import describe_settings
 
@@ -17,8 +18,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(db.app, name="db")
-app.add_typer(catalog.app, name="catalog")
+app.add_typer(db_cli.app, name="db")
+app.add_typer(catalog_cli.app, name="catalog")
 
 
 @app.command("version")

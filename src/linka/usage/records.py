@@ -1,0 +1,67 @@
+"""The one normalised usage record every input format is turned into.
+
+Mediation modules (one per format) produce Arrow tables with exactly
+:data:`RECORD_SCHEMA`, plus rejects with a reason code and the raw record. Numbers are
+E.164 digits without '+' kept as int64 (read and matched much faster than strings);
+instants are UTC microseconds; volumes are bytes. ``record_id`` is unique within a
+``source`` and is the de-duplication key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+
+
+class UsageService(StrEnum):
+    VOICE = "voice"
+    SMS = "sms"
+    DATA = "data"
+    OTHER = "other"
+
+
+RECORD_SCHEMA = pa.schema(
+    [
+        pa.field("record_id", pa.string(), nullable=False),  # unique per source
+        pa.field("source", pa.string(), nullable=False),  # e.g. asterisk, radius, pgw
+        pa.field("service", pa.string(), nullable=False),  # UsageService
+        pa.field("direction", pa.string(), nullable=False),  # mo | mt
+        pa.field("line_msisdn", pa.int64(), nullable=True),  # the subscriber line, E.164 digits
+        pa.field("imsi", pa.string(), nullable=True),
+        pa.field("a_number", pa.int64(), nullable=True),  # calling party, E.164 digits
+        pa.field("b_number", pa.int64(), nullable=True),  # called party, E.164 digits
+        pa.field("start", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("duration_s", pa.int32(), nullable=False),  # billable seconds (billsec)
+        pa.field("volume_up", pa.int64(), nullable=False),  # bytes sent by the subscriber
+        pa.field("volume_down", pa.int64(), nullable=False),  # bytes received
+        pa.field("cell_id", pa.string(), nullable=True),
+        pa.field("roaming_country", pa.string(), nullable=True),  # ISO 3166 alpha-2; null: home
+        pa.field("raw_ref", pa.string(), nullable=False),  # file:line or equivalent
+    ]
+)
+
+
+class RejectReason(StrEnum):
+    """Why a record was not accepted; stable codes for reports and reprocessing."""
+
+    MALFORMED = "malformed"  # wrong column count, unparsable structure
+    BAD_TIMESTAMP = "bad_timestamp"
+    BAD_DURATION = "bad_duration"  # negative or not a number
+    BAD_NUMBER = "bad_number"  # not convertible to E.164
+    BAD_VOLUME = "bad_volume"
+    UNKNOWN_LINE = "unknown_line"  # no line with this MSISDN/IMSI (waits for reprocessing)
+    NO_DESTINATION = "no_destination"  # no tariff prefix matches
+    DUPLICATE = "duplicate"  # same record_id already seen from this source
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record that could not be accepted, kept with the raw text for audit and repair."""
+
+    source: str
+    raw_ref: str  # file:line
+    reason: RejectReason
+    detail: str  # which field and what was expected
+    raw: str  # the original record as read
