@@ -113,3 +113,36 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present in this checkout")
     return SHARED
+
+
+DEMO_CATALOG = Path(__file__).resolve().parents[1] / "src/linka/demo/catalog"
+
+
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    """A copy of the demo catalog with a small generated deck (200 prefixes), safe to edit."""
+    from linka.demo.deck import write_deck
+
+    target = tmp_path / "catalog"
+    shutil.copytree(DEMO_CATALOG, target)
+    write_deck(target / "decks/international.csv", 200, seed=7)
+    return target
+
+
+@pytest.fixture
+def loaded_catalog(db: Database, catalog_dir: Path) -> Path:
+    """The demo catalog (small deck) loaded into ``db``, effective from 2026-01-01."""
+    from datetime import UTC, datetime
+
+    from linka.catalog.compile import compile_catalog
+    from linka.catalog.services import load_catalog
+    from linka.kernel.clock import FakeClock
+
+    with db.session() as session:
+        load_catalog(
+            session,
+            compile_catalog(catalog_dir),
+            source=str(catalog_dir),
+            clock=FakeClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        )
+    return catalog_dir

@@ -111,11 +111,12 @@ def compile_catalog(root: Path) -> CatalogVersion:
     return CatalogVersion(
         manifest=manifest,
         offerings=tuple(offerings.offerings),
-        tariffs=tuple(compiled),
-        vat_rates=tuple(taxes.vat_rates),
+        tariffs=tuple(sorted(compiled, key=lambda tariff: tariff.id)),
+        vat_rates=tuple(sorted(taxes.vat_rates, key=lambda rate: (rate.code, rate.valid_from))),
         tax_profiles=tuple(taxes.tax_profiles),
         roaming=roaming,
         rates=pl.concat(frames),
+        decks=decks,
         checksum=catalog_checksum(root, files),
     )
 
@@ -151,6 +152,7 @@ def _compiled_tariff(
         time_bands=tuple(tariff.time_bands),
         zones=tuple(ZoneName(zone_id, name) for zone_id, name in sorted(zones.items())),
         scopes=tuple(tariff.scopes),
+        decks=tuple(tariff.voice.decks),
     )
 
 

@@ -86,7 +86,7 @@ def read_deck(root: Path, relative: str, issues: list[CatalogIssue]) -> pl.DataF
     band = pl.col("time_band") if "time_band" in columns else pl.lit(None, dtype=pl.String)
     minimum = pl.col("minimum_charge") if "minimum_charge" in columns else pl.lit("0")
     deck = frame.select(
-        "line",
+        pl.col("line").cast(pl.Int32),
         pl.col("prefix").str.strip_prefix("+").alias("prefix"),
         "destination",
         pl.col("destination").replace_strict(zone_ids, return_dtype=pl.String).alias("zone_id"),

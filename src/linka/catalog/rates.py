@@ -1,8 +1,10 @@
-"""Compiling a tariff's rates (YAML zones, rates, roaming and carrier decks) into rate rows.
+"""Compiling a tariff's explicit rates (YAML zones, data, roaming) into rate rows.
 
 Each row prices one (service, direction, roaming zone, prefix, band, tier). A rate without
 a band is expanded to every band; a rate without a zone applies to any destination
-(prefix ''). Two rows with the same key are an error that names both sources.
+(prefix ''). Deck rows stay in their decks (see ``ratetable``) but are checked here
+against the tariff: their bands must exist, and two rows with the same key (explicit or
+from a deck) are an error that names both sources.
 """
 
 from __future__ import annotations
@@ -14,16 +16,8 @@ import polars as pl
 
 from linka.catalog.errors import CatalogIssue
 from linka.catalog.model import Direction, Rate, Service, Tariff, UsageSection
+from linka.catalog.ratetable import RATE_KEY, RATE_SCHEMA, empty_rates, expand_deck, rule_id
 from linka.catalog.source import YamlDocument
-from linka.catalog.version import RATE_KEY, RATE_SCHEMA, empty_rates
-
-
-def rule_id(
-    service: str, direction: str, roaming: str | None, prefix: str, band: str, tier: Decimal
-) -> str:
-    """Readable key of a rate row, e.g. ``voice-mo@home/4206/peak``."""
-    base = f"{service}-{direction}@{roaming or 'home'}/{prefix or '*'}/{band}"
-    return base if tier == 0 else f"{base}/from-{tier.normalize():f}"
 
 
 def _row(
@@ -171,37 +165,6 @@ def _roaming_rows(
     return rows
 
 
-def _deck_rows(tariff: Tariff, deck: pl.DataFrame, relative: str) -> pl.DataFrame:
-    bands = pl.DataFrame({"band_all": [band.id for band in tariff.time_bands]})
-    with_band = deck.filter(pl.col("band_id").is_not_null())
-    without_band = (
-        deck.filter(pl.col("band_id").is_null())
-        .join(bands, how="cross")
-        .with_columns(pl.col("band_all").alias("band_id"))
-        .drop("band_all")
-    )
-    rows = pl.concat([with_band, without_band])
-    return rows.select(
-        pl.lit(tariff.id).alias("tariff_id"),
-        pl.concat_str(
-            pl.lit("voice-mo@home/"), pl.col("prefix"), pl.lit("/"), pl.col("band_id")
-        ).alias("rule_id"),
-        pl.lit(Service.VOICE.value).alias("service"),
-        pl.lit(Direction.MO.value).alias("direction"),
-        pl.lit(None, dtype=pl.String).alias("roaming_zone"),
-        "prefix",
-        "zone_id",
-        "band_id",
-        pl.lit(Decimal(0)).cast(RATE_SCHEMA["tier_from"]).alias("tier_from"),
-        "price",
-        "connection_fee",
-        "minimum_charge",
-        "first_increment",
-        "next_increment",
-        pl.concat_str(pl.lit(f"{relative}:"), pl.col("line").cast(pl.String)).alias("source"),
-    )
-
-
 def compile_rates(
     tariff: Tariff,
     doc: YamlDocument,
@@ -209,7 +172,7 @@ def compile_rates(
     roaming_zones: dict[str, bool],
     issues: list[CatalogIssue],
 ) -> pl.DataFrame:
-    """All rate rows of one tariff; problems are added to ``issues``."""
+    """The explicit rate rows of one tariff; problems (its decks' too) go to ``issues``."""
     rows = _section_rows(tariff, Service.VOICE, tariff.voice, doc, issues)
     rows += _section_rows(tariff, Service.SMS, tariff.sms, doc, issues)
     rows += _section_rows(tariff, Service.DATA, tariff.data, doc, issues)
@@ -234,9 +197,10 @@ def compile_rates(
                 )
             )
         if unknown.height == 0:
-            frames.append(_deck_rows(tariff, deck, relative))
-    rates = pl.concat(frames)
-    duplicated = rates.filter(pl.struct(list(RATE_KEY)).is_duplicated())
+            frames.append(expand_deck(deck, tariff.id, sorted(bands), relative))
+    explicit = frames[0]
+    every = pl.concat(frames)
+    duplicated = every.filter(pl.struct(list(RATE_KEY)).is_duplicated())
     if duplicated.height:
         for _key, group in duplicated.group_by(list(RATE_KEY), maintain_order=True):
             sources = ", ".join(group["source"].to_list()[:3])
@@ -251,4 +215,4 @@ def compile_rates(
             )
             if len(issues) > 200:
                 break
-    return rates
+    return explicit

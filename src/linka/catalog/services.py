@@ -35,9 +35,11 @@ from linka.catalog.model import (
     TimeBand,
     VatRate,
 )
+from linka.catalog.ratetable import DECK_SCHEMA, RATE_SCHEMA
 from linka.catalog.tables import (
     AllowanceRow,
     CatalogVersionRow,
+    DeckRateRow,
     FeeRow,
     OfferingRow,
     RateRow,
@@ -46,9 +48,10 @@ from linka.catalog.tables import (
     TaxProfileRow,
     VatRateRow,
 )
-from linka.catalog.version import RATE_SCHEMA, CatalogVersion, CompiledTariff, ZoneName
+from linka.catalog.version import CatalogVersion, CompiledTariff, ZoneName
 from linka.kernel.clock import Clock
 from linka.kernel.money import Rounding
+from linka.store.bulk import bulk_insert
 
 CHILD_TABLES = (
     OfferingRow,
@@ -56,11 +59,11 @@ CHILD_TABLES = (
     AllowanceRow,
     TariffRow,
     RateRow,
+    DeckRateRow,
     VatRateRow,
     TaxProfileRow,
     RoamingZoneRow,
 )
-RATE_BATCH = 20_000
 
 
 class LoadOutcome(StrEnum):
@@ -128,7 +131,12 @@ def load_catalog(
     row.loaded_at = clock.now()
     session.flush()
     _insert_definitions(session, row.id, catalog)
-    _insert_rates(session, row.id, catalog.rates)
+    bulk_insert(
+        session, RateRow, catalog.rates.select(list(RATE_SCHEMA)).with_columns(version_id=row.id)
+    )
+    for name, deck in catalog.decks.items():
+        frame = deck.select(list(DECK_SCHEMA)).with_columns(version_id=row.id, deck=pl.lit(name))
+        bulk_insert(session, DeckRateRow, frame)
     event = CatalogVersionLoaded(
         manifest.id, manifest.version, manifest.effective_from, row.id, existing is not None
     )
@@ -202,6 +210,7 @@ def _insert_definitions(session: Session, version_id: int, catalog: CatalogVersi
             "time_bands": [band.model_dump(mode="json") for band in t.time_bands],
             "zones": [{"id": z.id, "name": z.name.model_dump()} for z in t.zones],
             "scopes": [scope.model_dump(mode="json") for scope in t.scopes],
+            "decks": list(t.decks),
         }
         for t in catalog.tariffs
     ]
@@ -243,12 +252,6 @@ def _insert_definitions(session: Session, version_id: int, catalog: CatalogVersi
     ):
         if rows:
             session.execute(insert(table), rows)
-
-
-def _insert_rates(session: Session, version_id: int, rates: pl.DataFrame) -> None:
-    frame = rates.select(list(RATE_SCHEMA)).with_columns(version_id=pl.lit(version_id))
-    for batch in frame.iter_slices(RATE_BATCH):
-        session.execute(insert(RateRow), batch.to_dicts())
 
 
 def version_for(session: Session, on: date, catalog_id: str | None = None) -> CatalogVersionRow:
@@ -308,6 +311,7 @@ def read_version(session: Session, row: CatalogVersionRow) -> CatalogVersion:
             time_bands=tuple(TimeBand.model_validate(b) for b in t.time_bands),
             zones=tuple(ZoneName(z["id"], LocalText.model_validate(z["name"])) for z in t.zones),
             scopes=tuple(Scope.model_validate(s) for s in t.scopes),
+            decks=tuple(t.decks),
         )
         for t in rows_of(TariffRow, TariffRow.id)
     )
@@ -353,6 +357,7 @@ def read_version(session: Session, row: CatalogVersionRow) -> CatalogVersion:
         tax_profiles=profiles,
         roaming=roaming,
         rates=read_rates(session, vid),
+        decks=read_decks(session, vid),
         checksum=row.checksum,
     )
 
@@ -364,6 +369,21 @@ def read_rates(session: Session, version_id: int) -> pl.DataFrame:
         select(*columns).where(RateRow.version_id == version_id).order_by(RateRow.id)
     )
     return pl.DataFrame(result.all(), schema=RATE_SCHEMA, orient="row")
+
+
+def read_decks(session: Session, version_id: int) -> dict[str, pl.DataFrame]:
+    """The version's carrier decks by file name, rows in file order."""
+    columns = [DeckRateRow.deck, *(getattr(DeckRateRow, name) for name in DECK_SCHEMA)]
+    result = session.execute(
+        select(*columns)
+        .where(DeckRateRow.version_id == version_id)
+        .order_by(DeckRateRow.deck, DeckRateRow.line)
+    )
+    frame = pl.DataFrame(result.all(), schema={"deck": pl.String, **DECK_SCHEMA}, orient="row")
+    return {
+        str(name): group.drop("deck")
+        for (name,), group in frame.group_by("deck", maintain_order=True)
+    }
 
 
 def _offering(row: OfferingRow, fees: list[FeeRow], allowances: list[AllowanceRow]) -> Offering:

@@ -102,6 +102,7 @@ class TariffRow(Base):
     time_bands: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     zones: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     scopes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    decks: Mapped[list[str]] = mapped_column(JSON)
 
 
 class RateRow(Base):
@@ -127,6 +128,27 @@ class RateRow(Base):
     first_increment: Mapped[int]
     next_increment: Mapped[int]
     source: Mapped[str] = mapped_column(String(300))
+
+
+class DeckRateRow(Base):
+    """One row of a carrier rate deck as the carrier sent it (``band_id`` null: every band)."""
+
+    __tablename__ = "catalog_deck_rates"
+    __table_args__ = (Index("ix_catalog_deck_rates_deck", "version_id", "deck"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id", ondelete="CASCADE"))
+    deck: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int]
+    prefix: Mapped[str] = mapped_column(String(15))
+    destination: Mapped[str] = mapped_column(String(200))
+    zone_id: Mapped[str] = mapped_column(ID)
+    band_id: Mapped[str | None] = mapped_column(ID)
+    price: Mapped[Decimal] = mapped_column(Amount())
+    connection_fee: Mapped[Decimal] = mapped_column(Amount())
+    minimum_charge: Mapped[Decimal] = mapped_column(Amount())
+    first_increment: Mapped[int]
+    next_increment: Mapped[int]
 
 
 class VatRateRow(Base):

@@ -1,14 +1,15 @@
 """A compiled catalog version: what rating, billing and CRM read.
 
-Compiling turns the files' shape (zones with prefix lists, rates with defaults, carrier
-decks) into one flat rate table per version with a row per
-(service, direction, roaming zone, prefix, band, tier). Each row carries a readable
-``rule_id`` and the ``source`` (file:line) it came from, so every price can be traced
-back to the line of the tariff that set it.
+Compiling turns the files' shape (zones with prefix lists, rates with defaults) into flat
+rate rows, one per (service, direction, roaming zone, prefix, band, tier); carrier decks
+are kept as they came, once per version, and joined to each tariff that names them
+(:meth:`CatalogVersion.tariff_rates`). Each row carries a readable ``rule_id`` and the
+``source`` (file:line) it came from, so every price traces back to the line that set it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,31 +29,8 @@ from linka.catalog.model import (
     TimeBand,
     VatRate,
 )
+from linka.catalog.ratetable import RATE_KEY, RATE_SCHEMA, expand_deck
 from linka.kernel.money import Rounding
-
-AMOUNT = pl.Decimal(20, 6)
-RATE_SCHEMA: dict[str, pl.DataType] = {
-    "tariff_id": pl.String(),
-    "rule_id": pl.String(),
-    "service": pl.String(),
-    "direction": pl.String(),
-    "roaming_zone": pl.String(),
-    "prefix": pl.String(),
-    "zone_id": pl.String(),
-    "band_id": pl.String(),
-    "tier_from": AMOUNT,
-    "price": AMOUNT,
-    "connection_fee": AMOUNT,
-    "minimum_charge": AMOUNT,
-    "first_increment": pl.Int32(),
-    "next_increment": pl.Int32(),
-    "source": pl.String(),
-}
-RATE_KEY = ("tariff_id", "service", "direction", "roaming_zone", "prefix", "band_id", "tier_from")
-
-
-def empty_rates() -> pl.DataFrame:
-    return pl.DataFrame(schema=RATE_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -76,6 +54,7 @@ class CompiledTariff:
     time_bands: tuple[TimeBand, ...]
     zones: tuple[ZoneName, ...]
     scopes: tuple[Scope, ...]
+    decks: tuple[str, ...] = ()
 
     def band_at(self, instant: datetime) -> str:
         """The time band of an aware instant, read in the tariff's time zone (DST-correct)."""
@@ -104,7 +83,8 @@ class CatalogVersion:
     vat_rates: tuple[VatRate, ...]
     tax_profiles: tuple[TaxProfile, ...]
     roaming: Roaming
-    rates: pl.DataFrame = field(repr=False)
+    rates: pl.DataFrame = field(repr=False)  # explicit rows of every tariff
+    decks: Mapping[str, pl.DataFrame] = field(repr=False)  # carrier decks by file name
     checksum: str
 
     @property
@@ -122,6 +102,18 @@ class CatalogVersion:
             if tariff.id == tariff_id:
                 return tariff
         raise KeyError(f"no tariff {tariff_id!r} in catalog {self.manifest.version}")
+
+    def tariff_rates(self, tariff_id: str) -> pl.DataFrame:
+        """Every rate row of one tariff: its explicit rows and its decks, expanded."""
+        tariff = self.tariff(tariff_id)
+        bands = sorted(band.id for band in tariff.time_bands)
+        frames = [self.rates.filter(pl.col("tariff_id") == tariff_id)]
+        frames += [expand_deck(self.decks[name], tariff_id, bands, name) for name in tariff.decks]
+        return pl.concat(frames)
+
+    def all_rates(self) -> pl.DataFrame:
+        """The rate rows of every tariff (explanations, audits and tests)."""
+        return pl.concat([self.tariff_rates(tariff.id) for tariff in self.tariffs])
 
     def tax_profile(self, profile_id: str) -> TaxProfile:
         for profile in self.tax_profiles:
@@ -167,4 +159,9 @@ class CatalogVersion:
             and self.roaming == other.roaming
             and self.checksum == other.checksum
             and ordered(self.rates).equals(ordered(other.rates))
+            and sorted(self.decks) == sorted(other.decks)
+            and all(
+                self.decks[name].sort("line").equals(other.decks[name].sort("line"))
+                for name in self.decks
+            )
         )

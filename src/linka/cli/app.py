@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from linka import __version__
+from linka.cli import bench as bench_cli
 from linka.cli import catalog as catalog_cli
 from linka.cli import db as db_cli
 from linka.cli.runtime import console, settings
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(bench_cli.app, name="bench")
 
 
 @app.command("version")

@@ -30,6 +30,9 @@ class Amount(TypeDecorator[Decimal]):
         self.precision = precision
         self._unit = Decimal(1).scaleb(-scale)
 
+    def __repr__(self) -> str:  # what migrations render
+        return f"Amount(scale={self.scale}, precision={self.precision})"
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:52:15.347927
+Create Date: 2026-11-25 18:59:32.234405
 """
 
 from collections.abc import Sequence
@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("offering_id", sa.String(length=63), nullable=False),
         sa.Column("id", sa.String(length=63), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("quantity", linka.store.types.Amount(), nullable=False),
+        sa.Column("quantity", linka.store.types.Amount(scale=6, precision=20), nullable=False),
         sa.Column("unit", sa.String(length=10), nullable=False),
         sa.Column("scope_id", sa.String(length=63), nullable=False),
         sa.ForeignKeyConstraint(
@@ -60,6 +60,36 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "catalog_deck_rates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("deck", sa.String(length=300), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("prefix", sa.String(length=15), nullable=False),
+        sa.Column("destination", sa.String(length=200), nullable=False),
+        sa.Column("zone_id", sa.String(length=63), nullable=False),
+        sa.Column("band_id", sa.String(length=63), nullable=True),
+        sa.Column("price", linka.store.types.Amount(scale=6, precision=20), nullable=False),
+        sa.Column(
+            "connection_fee", linka.store.types.Amount(scale=6, precision=20), nullable=False
+        ),
+        sa.Column(
+            "minimum_charge", linka.store.types.Amount(scale=6, precision=20), nullable=False
+        ),
+        sa.Column("first_increment", sa.Integer(), nullable=False),
+        sa.Column("next_increment", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["catalog_versions.id"],
+            name=op.f("fk_catalog_deck_rates_version_id_catalog_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_deck_rates")),
+    )
+    with op.batch_alter_table("catalog_deck_rates", schema=None) as batch_op:
+        batch_op.create_index("ix_catalog_deck_rates_deck", ["version_id", "deck"], unique=False)
+
+    op.create_table(
         "catalog_fees",
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("offering_id", sa.String(length=63), nullable=False),
@@ -68,7 +98,7 @@ def upgrade() -> None:
         sa.Column("recurring", sa.Boolean(), nullable=False),
         sa.Column("name_cs", sa.String(length=200), nullable=False),
         sa.Column("name_en", sa.String(length=200), nullable=False),
-        sa.Column("amount", linka.store.types.Amount(), nullable=False),
+        sa.Column("amount", linka.store.types.Amount(scale=6, precision=20), nullable=False),
         sa.Column("period", sa.String(length=10), nullable=True),
         sa.Column("timing", sa.String(length=10), nullable=True),
         sa.Column("charge_while_suspended", sa.Boolean(), nullable=True),
@@ -112,10 +142,14 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=15), nullable=False),
         sa.Column("zone_id", sa.String(length=63), nullable=False),
         sa.Column("band_id", sa.String(length=63), nullable=False),
-        sa.Column("tier_from", linka.store.types.Amount(), nullable=False),
-        sa.Column("price", linka.store.types.Amount(), nullable=False),
-        sa.Column("connection_fee", linka.store.types.Amount(), nullable=False),
-        sa.Column("minimum_charge", linka.store.types.Amount(), nullable=False),
+        sa.Column("tier_from", linka.store.types.Amount(scale=6, precision=20), nullable=False),
+        sa.Column("price", linka.store.types.Amount(scale=6, precision=20), nullable=False),
+        sa.Column(
+            "connection_fee", linka.store.types.Amount(scale=6, precision=20), nullable=False
+        ),
+        sa.Column(
+            "minimum_charge", linka.store.types.Amount(scale=6, precision=20), nullable=False
+        ),
         sa.Column("first_increment", sa.Integer(), nullable=False),
         sa.Column("next_increment", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=300), nullable=False),
@@ -165,6 +199,7 @@ def upgrade() -> None:
         sa.Column("time_bands", sa.JSON(), nullable=False),
         sa.Column("zones", sa.JSON(), nullable=False),
         sa.Column("scopes", sa.JSON(), nullable=False),
+        sa.Column("decks", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
             ["catalog_versions.id"],
@@ -197,7 +232,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=63), nullable=False),
         sa.Column("valid_from", sa.Date(), nullable=False),
         sa.Column("valid_to", sa.Date(), nullable=True),
-        sa.Column("rate", linka.store.types.Amount(), nullable=False),
+        sa.Column("rate", linka.store.types.Amount(scale=4, precision=20), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
             ["catalog_versions.id"],
@@ -223,6 +258,10 @@ def downgrade() -> None:
     op.drop_table("catalog_rates")
     op.drop_table("catalog_offerings")
     op.drop_table("catalog_fees")
+    with op.batch_alter_table("catalog_deck_rates", schema=None) as batch_op:
+        batch_op.drop_index("ix_catalog_deck_rates_deck")
+
+    op.drop_table("catalog_deck_rates")
     op.drop_table("catalog_allowances")
     op.drop_table("catalog_versions")
     # ### end Alembic commands ###
