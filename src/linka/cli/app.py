@@ -8,7 +8,9 @@ from rich.table import Table
 from linka import __version__
 from linka.cli import bench as bench_cli
 from linka.cli import catalog as catalog_cli
+from linka.cli import customers as customers_cli
 from linka.cli import db as db_cli
+from linka.cli import lines as lines_cli
 from linka.cli.runtime import console, settings
 from linka.settings import describe_settings
 
@@ -21,6 +23,8 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(customers_cli.app, name="customers")
+app.add_typer(lines_cli.app, name="lines")
 app.add_typer(bench_cli.app, name="bench")
 
 

@@ -1,6 +1,8 @@
 """Every context's tables, gathered so migrations and tests see the whole schema."""
 
 from linka.catalog import tables as _catalog_tables  # noqa: F401
+from linka.customers import tables as _customers_tables  # noqa: F401
 from linka.store.base import Base
+from linka.subscriptions import tables as _subscriptions_tables  # noqa: F401
 
 metadata = Base.metadata

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 18:59:32.234405
+Create Date: 2026-11-25 19:19:18.937341
 """
 
 from collections.abc import Sequence
@@ -40,6 +40,108 @@ def upgrade() -> None:
             name=op.f("uq_catalog_versions_catalog_id_effective_from"),
         ),
     )
+    op.create_table(
+        "contacts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("phone", sa.String(length=16), nullable=True),
+        sa.Column("created_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+    )
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index("ix_contacts_email", ["email"], unique=False)
+
+    op.create_table(
+        "customers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("segment", sa.String(length=10), nullable=False),
+        sa.Column("party_kind", sa.String(length=12), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("first_name", sa.String(length=100), nullable=True),
+        sa.Column("last_name", sa.String(length=100), nullable=True),
+        sa.Column("birth_date", sa.Date(), nullable=True),
+        sa.Column("organisation_name", sa.String(length=200), nullable=True),
+        sa.Column("ico", sa.String(length=8), nullable=True),
+        sa.Column("dic", sa.String(length=20), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("phone", sa.String(length=16), nullable=True),
+        sa.Column("street", sa.String(length=200), nullable=True),
+        sa.Column("city", sa.String(length=100), nullable=True),
+        sa.Column("postal_code", sa.String(length=10), nullable=True),
+        sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column("external_ref", sa.String(length=100), nullable=True),
+        sa.Column("created_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", linka.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "party_kind IN ('person', 'organisation')", name=op.f("ck_customers_party_kind")
+        ),
+        sa.CheckConstraint(
+            "segment IN ('consumer', 'business')", name=op.f("ck_customers_segment")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
+        sa.UniqueConstraint("ico", name=op.f("uq_customers_ico")),
+        sa.UniqueConstraint("number", name=op.f("uq_customers_number")),
+    )
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.create_index("ix_customers_email", ["email"], unique=False)
+
+    op.create_table(
+        "billing_accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("bill_cycle_day", sa.Integer(), nullable=False),
+        sa.Column("payment_type", sa.String(length=10), nullable=False),
+        sa.Column("payment_method", sa.String(length=16), nullable=False),
+        sa.Column("variable_symbol", sa.String(length=10), nullable=False),
+        sa.Column("invoice_delivery", sa.String(length=10), nullable=False),
+        sa.Column("language", sa.String(length=2), nullable=False),
+        sa.Column("tax_profile_id", sa.String(length=63), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("iban", sa.String(length=34), nullable=True),
+        sa.Column("billing_email", sa.String(length=254), nullable=True),
+        sa.Column("billing_street", sa.String(length=200), nullable=True),
+        sa.Column("billing_city", sa.String(length=100), nullable=True),
+        sa.Column("billing_postal_code", sa.String(length=10), nullable=True),
+        sa.Column("billing_country", sa.String(length=2), nullable=True),
+        sa.Column("created_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", linka.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "invoice_delivery IN ('email', 'post')",
+            name=op.f("ck_billing_accounts_invoice_delivery"),
+        ),
+        sa.CheckConstraint("language IN ('cs', 'en')", name=op.f("ck_billing_accounts_language")),
+        sa.CheckConstraint(
+            "payment_method IN ('bank_transfer', 'direct_debit', 'card')",
+            name=op.f("ck_billing_accounts_payment_method"),
+        ),
+        sa.CheckConstraint(
+            "payment_type IN ('postpaid', 'prepaid')", name=op.f("ck_billing_accounts_payment_type")
+        ),
+        sa.CheckConstraint(
+            "bill_cycle_day BETWEEN 1 AND 28", name=op.f("ck_billing_accounts_bill_cycle_day")
+        ),
+        sa.CheckConstraint(
+            "length(variable_symbol) <= 10", name=op.f("ck_billing_accounts_variable_symbol_length")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_billing_accounts_customer_id_customers"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_accounts")),
+        sa.UniqueConstraint("number", name=op.f("uq_billing_accounts_number")),
+        sa.UniqueConstraint("variable_symbol", name=op.f("uq_billing_accounts_variable_symbol")),
+    )
+    with op.batch_alter_table("billing_accounts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_billing_accounts_customer_id"), ["customer_id"], unique=False
+        )
+
     op.create_table(
         "catalog_allowances",
         sa.Column("version_id", sa.Integer(), nullable=False),
@@ -243,11 +345,210 @@ def upgrade() -> None:
             "version_id", "code", "valid_from", name=op.f("pk_catalog_vat_rates")
         ),
     )
+    op.create_table(
+        "consents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("purpose", sa.String(length=10), nullable=False),
+        sa.Column("granted", sa.Boolean(), nullable=False),
+        sa.Column("recorded_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("actor_channel", sa.String(length=20), nullable=False),
+        sa.CheckConstraint(
+            "channel IN ('email', 'sms', 'phone', 'post')", name=op.f("ck_consents_channel")
+        ),
+        sa.CheckConstraint(
+            "purpose IN ('service', 'marketing', 'profiling')", name=op.f("ck_consents_purpose")
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_consents_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
+    )
+    with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_consents_lookup", ["customer_id", "channel", "purpose", "id"], unique=False
+        )
+
+    op.create_table(
+        "interactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=63), nullable=False),
+        sa.Column("subject", sa.String(length=100), nullable=True),
+        sa.Column("summary", sa.String(length=500), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("actor_channel", sa.String(length=20), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_interactions_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_interactions")),
+    )
+    with op.batch_alter_table("interactions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_interactions_timeline", ["customer_id", "occurred_at", "id"], unique=False
+        )
+
+    op.create_table(
+        "contact_roles",
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column("assigned_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "role IN ('owner', 'billing', 'technical')", name=op.f("ck_contact_roles_role")
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["billing_accounts.id"],
+            name=op.f("fk_contact_roles_account_id_billing_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_contact_roles_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("contact_id", "account_id", "role", name=op.f("pk_contact_roles")),
+    )
+    with op.batch_alter_table("contact_roles", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_contact_roles_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
+        "service_lines",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("msisdn", sa.String(length=16), nullable=False),
+        sa.Column("iccid", sa.String(length=22), nullable=True),
+        sa.Column("imsi", sa.String(length=15), nullable=True),
+        sa.Column("offering_id", sa.String(length=63), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("activated_on", sa.Date(), nullable=True),
+        sa.Column("terminated_on", sa.Date(), nullable=True),
+        sa.Column("installation_street", sa.String(length=200), nullable=True),
+        sa.Column("installation_city", sa.String(length=100), nullable=True),
+        sa.Column("installation_postal_code", sa.String(length=10), nullable=True),
+        sa.Column("installation_country", sa.String(length=2), nullable=True),
+        sa.Column("created_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'active', 'suspended', 'barred', 'terminated')",
+            name=op.f("ck_service_lines_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["billing_accounts.id"],
+            name=op.f("fk_service_lines_account_id_billing_accounts"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_lines")),
+    )
+    with op.batch_alter_table("service_lines", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_service_lines_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index("ix_service_lines_msisdn", ["msisdn"], unique=False)
+        batch_op.create_index(
+            "uq_service_lines_live_iccid",
+            ["iccid"],
+            unique=True,
+            sqlite_where=sa.text("iccid IS NOT NULL AND status <> 'terminated'"),
+            postgresql_where=sa.text("iccid IS NOT NULL AND status <> 'terminated'"),
+        )
+        batch_op.create_index(
+            "uq_service_lines_live_imsi",
+            ["imsi"],
+            unique=True,
+            sqlite_where=sa.text("imsi IS NOT NULL AND status <> 'terminated'"),
+            postgresql_where=sa.text("imsi IS NOT NULL AND status <> 'terminated'"),
+        )
+        batch_op.create_index(
+            "uq_service_lines_live_msisdn",
+            ["msisdn"],
+            unique=True,
+            sqlite_where=sa.text("status <> 'terminated'"),
+            postgresql_where=sa.text("status <> 'terminated'"),
+        )
+
+    op.create_table(
+        "line_status_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("from_status", sa.String(length=12), nullable=True),
+        sa.Column("to_status", sa.String(length=12), nullable=False),
+        sa.Column("effective_on", sa.Date(), nullable=False),
+        sa.Column("recorded_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("actor_channel", sa.String(length=20), nullable=False),
+        sa.CheckConstraint(
+            "to_status IN ('pending', 'active', 'suspended', 'barred', 'terminated')",
+            name=op.f("ck_line_status_changes_to_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["line_id"],
+            ["service_lines.id"],
+            name=op.f("fk_line_status_changes_line_id_service_lines"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_line_status_changes")),
+    )
+    with op.batch_alter_table("line_status_changes", schema=None) as batch_op:
+        batch_op.create_index("ix_line_status_changes_line", ["line_id", "id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("line_status_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_line_status_changes_line")
+
+    op.drop_table("line_status_changes")
+    with op.batch_alter_table("service_lines", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_service_lines_live_msisdn",
+            sqlite_where=sa.text("status <> 'terminated'"),
+            postgresql_where=sa.text("status <> 'terminated'"),
+        )
+        batch_op.drop_index(
+            "uq_service_lines_live_imsi",
+            sqlite_where=sa.text("imsi IS NOT NULL AND status <> 'terminated'"),
+            postgresql_where=sa.text("imsi IS NOT NULL AND status <> 'terminated'"),
+        )
+        batch_op.drop_index(
+            "uq_service_lines_live_iccid",
+            sqlite_where=sa.text("iccid IS NOT NULL AND status <> 'terminated'"),
+            postgresql_where=sa.text("iccid IS NOT NULL AND status <> 'terminated'"),
+        )
+        batch_op.drop_index("ix_service_lines_msisdn")
+        batch_op.drop_index(batch_op.f("ix_service_lines_account_id"))
+
+    op.drop_table("service_lines")
+    with op.batch_alter_table("contact_roles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_roles_account_id"))
+
+    op.drop_table("contact_roles")
+    with op.batch_alter_table("interactions", schema=None) as batch_op:
+        batch_op.drop_index("ix_interactions_timeline")
+
+    op.drop_table("interactions")
+    with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.drop_index("ix_consents_lookup")
+
+    op.drop_table("consents")
     op.drop_table("catalog_vat_rates")
     op.drop_table("catalog_tax_profiles")
     op.drop_table("catalog_tariffs")
@@ -263,5 +564,17 @@ def downgrade() -> None:
 
     op.drop_table("catalog_deck_rates")
     op.drop_table("catalog_allowances")
+    with op.batch_alter_table("billing_accounts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_billing_accounts_customer_id"))
+
+    op.drop_table("billing_accounts")
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_index("ix_customers_email")
+
+    op.drop_table("customers")
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index("ix_contacts_email")
+
+    op.drop_table("contacts")
     op.drop_table("catalog_versions")
     # ### end Alembic commands ###
