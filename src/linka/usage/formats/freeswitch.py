@@ -1,0 +1,191 @@
+"""FreeSWITCH ``mod_cdr_csv`` with the stock ``example`` template → usage records.
+
+Template (``cdr_csv.conf.xml``, ``default-template = example``), 15 quoted columns:
+``caller_id_name, caller_id_number, destination_number, context, start_stamp,
+answer_stamp, end_stamp, duration, billsec, hangup_cause, uuid, bleg_uuid, accountcode,
+read_codec, write_codec``. Stamps are ``%Y-%m-%d %H:%M:%S`` in the switch's local time
+(``timezone``); an unanswered call has an empty ``answer_stamp``.
+
+**Charging rule:** a call is charged (``duration_s = billsec``) when it was answered
+(``answer_stamp`` set) and ``billsec > 0``, *whatever the hangup cause*. FreeSWITCH counts
+``billsec`` from answer only, so a positive ``billsec`` is talk time; restricting it to
+``NORMAL_CLEARING`` would give away calls cut by ``ALLOTTED_TIMEOUT`` (prepaid limit),
+``MEDIA_TIMEOUT`` or ``NORMAL_UNSPECIFIED``. Operators who want the strict rule set
+``charged_causes={"NORMAL_CLEARING"}``. Uncharged records are kept with ``duration_s = 0``.
+
+``record_id`` is the leg's ``uuid``; the record starts at answer when answered, else at
+start. Numbers: ``caller_id_number`` is the line (``line_msisdn``, ``a_number``),
+``destination_number`` the ``b_number``, by the rules of :mod:`linka.usage.numbers`.
+Operators with a customised template use the ``generic`` format with a column map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from linka.usage.formats.csvlines import BadLine, map_rows
+from linka.usage.formats.parsed import (
+    Options,
+    Parsed,
+    concat_parts,
+    finish,
+    make_reject,
+    read_lines,
+    split,
+)
+from linka.usage.localtime import localise, parse_naive, time_error
+from linka.usage.numbers import e164_expr, rule_text
+from linka.usage.records import Reject, RejectReason, UsageService
+
+NAME = "freeswitch"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+COLUMNS = (
+    "caller_id_name",
+    "caller_id_number",
+    "destination_number",
+    "context",
+    "start_stamp",
+    "answer_stamp",
+    "end_stamp",
+    "duration",
+    "billsec",
+    "hangup_cause",
+    "uuid",
+    "bleg_uuid",
+    "accountcode",
+    "read_codec",
+    "write_codec",
+)
+NEEDED = (
+    "caller_id_number",
+    "destination_number",
+    "start_stamp",
+    "answer_stamp",
+    "end_stamp",
+    "duration",
+    "billsec",
+    "hangup_cause",
+    "uuid",
+)
+STAMPS = ("start_stamp", "answer_stamp", "end_stamp")
+MAX_SECONDS = 2**31 - 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class FreeswitchOptions(Options):
+    charged_causes: frozenset[str] | None = None  # None: any cause; see the module docstring
+
+
+def parse(path: Path, options: FreeswitchOptions | None = None) -> Parsed:
+    options = options or FreeswitchOptions()
+    source = options.source_or(NAME)
+
+    def process(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        records, detail = _normalise(frame, options)
+        return split(records, detail)
+
+    include = [COLUMNS.index(name) for name in NEEDED]
+    mapped = map_rows(path, process, width=len(COLUMNS), include=include, names=NEEDED)
+    accepted, rejected = concat_parts(mapped.results)
+    return finish(
+        accepted,
+        rejected,
+        constants={"source": source, "service": UsageService.VOICE.value, "direction": "mo"},
+        source=source,
+        path=path,
+        raw=lambda lines: read_lines(path, lines),
+        read=mapped.read,
+        extra=[_malformed(source, path, bad) for bad in mapped.malformed],
+    )
+
+
+def _malformed(source: str, path: Path, bad: BadLine) -> Reject:
+    ref = f"{path.name}:{bad.line}"
+    return make_reject(source, ref, RejectReason.MALFORMED, bad.detail, bad.raw)
+
+
+def _normalise(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.DataFrame, pl.Expr]:
+    tz = options.timezone
+    plan = options.plan()
+    work = frame.with_columns(
+        *(parse_naive(pl.col(name), TIME_FORMAT).alias(f"{name}_naive") for name in STAMPS),
+        pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False).alias("dur"),
+        pl.col("billsec").str.strip_chars().cast(pl.Int64, strict=False).alias("bill"),
+        e164_expr(pl.col("caller_id_number"), plan).alias("a"),
+        e164_expr(pl.col("destination_number"), plan).alias("b"),
+    )
+    work = localise(work, {f"{n}_naive": f"{n}_utc" for n in STAMPS}, tz, options.nonexistent)
+    answered = pl.col("answer_stamp_utc").is_not_null()
+    cause_ok = (
+        pl.lit(True)
+        if options.charged_causes is None
+        else pl.col("hangup_cause").is_in(sorted(options.charged_causes))
+    )
+    charged = answered & (pl.col("bill") > 0) & cause_ok
+    time_bad = pl.any_horizontal(
+        (pl.col(n) != "") & pl.col(f"{n}_utc").is_null() for n in STAMPS
+    ) | (pl.col("start_stamp") == "")
+    duration_bad = pl.any_horizontal(
+        pl.col(c).is_null() | (pl.col(c) < 0) | (pl.col(c) > MAX_SECONDS) for c in ("dur", "bill")
+    )
+    reason = (
+        pl.when(time_bad)
+        .then(pl.lit(RejectReason.BAD_TIMESTAMP.value))
+        .when(duration_bad)
+        .then(pl.lit(RejectReason.BAD_DURATION.value))
+        .when(pl.col("a").is_null() | pl.col("b").is_null())
+        .then(pl.lit(RejectReason.BAD_NUMBER.value))
+        .when(pl.col("uuid") == "")
+        .then(pl.lit(RejectReason.MALFORMED.value))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    records = work.select(
+        pl.col("uuid").alias("record_id"),
+        pl.col("a").alias("line_msisdn"),
+        pl.col("a").alias("a_number"),
+        pl.col("b").alias("b_number"),
+        pl.when(answered)
+        .then(pl.col("answer_stamp_utc"))
+        .otherwise(pl.col("start_stamp_utc"))
+        .alias("start"),
+        pl.when(charged).then(pl.col("bill")).otherwise(0).cast(pl.Int32).alias("duration_s"),
+        pl.lit(0, dtype=pl.Int64).alias("volume_up"),
+        pl.lit(0, dtype=pl.Int64).alias("volume_down"),
+        "line",
+        reason.alias("reason"),
+        *NEEDED,
+        *(f"{n}_naive" for n in STAMPS),
+        *(f"{n}_utc" for n in STAMPS),
+        "dur",
+        "bill",
+        "a",
+        "b",
+    )
+    errors = {
+        n: time_error(pl.col(n), pl.col(f"{n}_naive"), pl.col(f"{n}_utc"), TIME_FORMAT, tz)
+        for n in STAMPS
+    }
+    rule = pl.lit(rule_text(plan))
+    detail = (
+        pl.when(pl.col("start_stamp") == "")
+        .then(pl.lit("start_stamp: empty, expected a time"))
+        .when(errors["start_stamp"].is_not_null())
+        .then(pl.format("start_stamp {}: {}", pl.col("start_stamp"), errors["start_stamp"]))
+        .when(errors["answer_stamp"].is_not_null())
+        .then(pl.format("answer_stamp {}: {}", pl.col("answer_stamp"), errors["answer_stamp"]))
+        .when(errors["end_stamp"].is_not_null())
+        .then(pl.format("end_stamp {}: {}", pl.col("end_stamp"), errors["end_stamp"]))
+        .when(pl.col("dur").is_null() | (pl.col("dur") < 0) | (pl.col("dur") > MAX_SECONDS))
+        .then(pl.format("duration {}: expected a non-negative integer", pl.col("duration")))
+        .when(pl.col("bill").is_null() | (pl.col("bill") < 0) | (pl.col("bill") > MAX_SECONDS))
+        .then(pl.format("billsec {}: expected a non-negative integer", pl.col("billsec")))
+        .when(pl.col("a").is_null())
+        .then(pl.format("caller_id_number {}: {}", pl.col("caller_id_number"), rule))
+        .when(pl.col("b").is_null())
+        .then(pl.format("destination_number {}: {}", pl.col("destination_number"), rule))
+        .otherwise(pl.lit("uuid: empty, expected the call's UUID"))
+    )
+    return records, detail

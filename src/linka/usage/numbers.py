@@ -1,0 +1,118 @@
+"""Telephone numbers as E.164 digits (int64), by one rule set for every usage format.
+
+Usage records keep numbers as E.164 digits without ``+`` in an int64: read, compared and
+prefix-matched much faster than strings. Every input format goes through the same rules so
+that a line is matched identically whichever switch reported it:
+
+* ``+CC…`` and ``00CC…`` are international: the digits after the prefix are kept;
+* a national number of exactly ``national_length`` digits (9 in Czechia) that does not start
+  with ``0`` gets the home country code in front;
+* anything else (extensions, short codes, SIP user names, spaces or dashes) is not a number;
+* the resulting digits must be 8 to 15 long and must not start with ``0`` (E.164 country
+  codes never do, and an int64 would silently drop the zero).
+
+There are two implementations of the same rules: :func:`e164_expr` for columns (Polars,
+used by the CSV formats at millions of rows per second) and :func:`to_e164` for
+per-record decoders (RADIUS, ASN.1). A hypothesis property test keeps them equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+MIN_DIGITS = 8
+MAX_DIGITS = 15
+STRIP = " \t"  # only ASCII blanks around a number are tolerated, identically in both paths
+
+
+@dataclass(frozen=True, slots=True)
+class NumberPlan:
+    """How national numbers of the home network look."""
+
+    country_code: str = "420"
+    national_length: int = 9
+
+    def __post_init__(self) -> None:
+        if not (self.country_code.isascii() and self.country_code.isdigit()):
+            raise ValueError(f"country code {self.country_code!r}: expected 1-3 digits")
+        if not 1 <= len(self.country_code) <= 3 or self.country_code.startswith("0"):
+            raise ValueError(f"country code {self.country_code!r}: expected 1-3 digits, not 0…")
+        if not 4 <= self.national_length <= 14:
+            raise ValueError(f"national length {self.national_length}: expected 4 to 14")
+
+
+CZECH = NumberPlan()
+
+RULE = "expected +CC…, 00CC… or a national number of {n} digits not starting with 0"
+
+
+def rule_text(plan: NumberPlan) -> str:
+    """The rule in words, for reject details."""
+    return RULE.format(n=plan.national_length)
+
+
+def to_e164(raw: str | None, plan: NumberPlan = CZECH) -> int | None:
+    """The E.164 digits of ``raw`` as an int, or ``None`` when it is not a number."""
+    if raw is None:
+        return None
+    text = raw.strip(STRIP)
+    if text.startswith("+"):
+        digits = text[1:]
+    elif text.startswith("00"):
+        digits = text[2:]
+    elif len(text) == plan.national_length and not text.startswith("0"):
+        digits = plan.country_code + text
+    else:
+        return None
+    if not (MIN_DIGITS <= len(digits) <= MAX_DIGITS):
+        return None
+    if not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):
+        return None
+    return int(digits)
+
+
+def e164_series(numbers: pl.Series, plan: NumberPlan = CZECH) -> pl.Series:
+    """:func:`to_e164` over a string Series: Int64 digits, null where not a number.
+
+    Arithmetic instead of string building, for speed: the digits after ``+``/``00`` (or the
+    whole national number) are cast to an integer, and the cast is trusted only when the
+    value has exactly as many digits as the text. That one check refuses signs, blanks,
+    leading zeros and anything non-numeric at once. Computed in eager stages so that no
+    intermediate is evaluated twice (2M numbers in about 0.1 s).
+    """
+    frame = pl.DataFrame({"text": numbers.cast(pl.String).str.strip_chars(STRIP)})
+    text = pl.col("text")
+    frame = frame.with_columns(
+        text.str.len_bytes().cast(pl.Int64).alias("size"),
+        text.str.starts_with("+").alias("plus"),
+        text.str.starts_with("00").alias("zeros"),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("plus")).then(1).when(pl.col("zeros")).then(2).otherwise(0).alias("skip")
+    )
+    frame = frame.with_columns(
+        text.str.slice(pl.col("skip")).cast(pl.Int64, strict=False).alias("value"),
+        (pl.col("size") - pl.col("skip")).alias("body"),
+    )
+    body, value = pl.col("body"), pl.col("value")
+    exponent = body.clip(1, MAX_DIGITS).cast(pl.UInt32)
+    ten = pl.lit(10, dtype=pl.Int64)
+    exact = (
+        body.is_between(1, MAX_DIGITS)
+        & (value >= ten.pow(exponent - 1))
+        & (value < ten.pow(exponent))
+    )
+    international = pl.col("plus") | pl.col("zeros")
+    national = ~international & (pl.col("size") == plan.national_length)
+    home = int(plan.country_code) * 10**plan.national_length
+    digits = pl.when(national).then(len(plan.country_code) + pl.col("size")).otherwise(body)
+    valid = exact & (international | national) & digits.is_between(MIN_DIGITS, MAX_DIGITS)
+    result = pl.when(valid & international).then(value).when(valid).then(value + home)
+    return frame.select(result.alias(numbers.name)).to_series()
+
+
+def e164_expr(column: pl.Expr, plan: NumberPlan = CZECH) -> pl.Expr:
+    """:func:`e164_series` as an expression (it runs on whole columns, not per group)."""
+    return column.map_batches(lambda s: e164_series(s, plan), return_dtype=pl.Int64)
