@@ -1,9 +1,9 @@
 """Carrier rate decks: the CSV shape carriers send, one row per prefix (and time band).
 
 ``prefix,destination,price_per_minute,connection_fee,first_increment,next_increment``
-with optional ``time_band`` and ``minimum_charge`` columns. Validation is column-wise
-(Polars), so a 100,000-row deck is checked in a fraction of a second, and every bad
-cell is reported with its CSV line number.
+with optional ``time_band`` (empty: every band) and ``minimum_charge`` columns.
+Validation is column-wise (Polars), so a 100,000-row deck is checked in a fraction of a
+second, and every bad cell is reported with its CSV line number.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _CHECKS: dict[str, tuple[str, str]] = {
     "minimum_charge": (_AMOUNT, "a non-negative decimal with at most 6 decimals"),
     "first_increment": (r"^[1-9][0-9]{0,3}$", "whole seconds from 1 to 3600"),
     "next_increment": (r"^[1-9][0-9]{0,3}$", "whole seconds from 1 to 3600"),
-    "time_band": (r"^[a-z0-9][a-z0-9._-]*$", "a time band id of the tariff"),
+    "time_band": (r"^([a-z0-9][a-z0-9._-]*)?$", "a time band id of the tariff, or empty"),
 }
 
 
@@ -83,7 +83,11 @@ def read_deck(root: Path, relative: str, issues: list[CatalogIssue]) -> pl.DataF
         return None
 
     zone_ids = {name: zone_id_for(name) for name in frame["destination"].unique().to_list()}
-    band = pl.col("time_band") if "time_band" in columns else pl.lit(None, dtype=pl.String)
+    band = (  # an empty band means every band of the tariff
+        pl.col("time_band").replace("", None)
+        if "time_band" in columns
+        else pl.lit(None, dtype=pl.String)
+    )
     minimum = pl.col("minimum_charge") if "minimum_charge" in columns else pl.lit("0")
     deck = frame.select(
         pl.col("line").cast(pl.Int32),

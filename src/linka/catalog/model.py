@@ -29,8 +29,8 @@ from linka.kernel.money import Rounding, check_currency
 
 Slug = Annotated[str, AfterValidator(check_slug)]
 Currency = Annotated[str, AfterValidator(check_currency)]
-NonNegative = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[Decimal, Field(ge=0, decimal_places=6, allow_inf_nan=False)]
+Positive = Annotated[Decimal, Field(gt=0, decimal_places=6, allow_inf_nan=False)]
 Prefix = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,14}$")]
 
 

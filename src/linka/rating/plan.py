@@ -1,0 +1,226 @@
+"""A rating plan: the catalog versions compiled into arrays the vectorised kernel indexes.
+
+Compiling happens once per rating run: every (version, tariff) gets a tariff index and a
+time-band table (the band of each minute of the week); rates compile into prefix tries
+and integer price arrays (:mod:`linka.rating.ratetables`); every allowance gets masks of
+the zones and places its scope covers; countries map to places and roaming rates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from linka.catalog.model import Allowance, Unit
+from linka.catalog.version import CatalogVersion, CompiledTariff, band_for
+from linka.kernel.money import Rounding
+from linka.rating.ratetables import SERVICE_CODES, RateTables, compile_rate_tables
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+HOME = "home"
+BYTES_PER_MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class TariffPlan:
+    index: int
+    version_id: int
+    tariff: CompiledTariff
+    band_ids: tuple[str, ...]
+    unit_micro: int  # rounding unit in micro-units: 100 for 4 decimal places
+    mode: Rounding
+
+    @property
+    def timezone(self) -> str:
+        return self.tariff.timezone
+
+
+@dataclass(frozen=True)
+class AllowanceTables:
+    ids: list[str]  # "offering/allowance" per allowance index
+    slots: npt.NDArray[np.int32]  # [offering_idx, j] → allowance index (-1: none)
+    quantity: npt.NDArray[np.int64]  # in base units: seconds, messages, bytes
+    service: npt.NDArray[np.int8]
+    zone_ok: npt.NDArray[np.bool_]  # [allowance, zone_idx]
+    place_ok: npt.NDArray[np.bool_]  # [allowance, location index]
+
+
+@dataclass(frozen=True)
+class RatingPlan:
+    """Everything the kernel needs, as arrays and small lookup frames."""
+
+    versions: dict[int, CatalogVersion]
+    tariffs: list[TariffPlan]
+    band_table: npt.NDArray[np.int16]  # [tariff_idx * MINUTES_PER_WEEK + minute] → band
+    offerings: pl.DataFrame  # version_id, offering_id → tariff_idx, offering_idx
+    places: pl.DataFrame  # version_id, roaming_country ('*': rest) → location, rates_roaming
+    location_ids: list[str]
+    rates: RateTables
+    allowances: AllowanceTables
+
+
+def allowance_quantity(allowance: Allowance) -> int:
+    """The allowance in base units: seconds, messages or bytes (fractions rounded down)."""
+    factor = {Unit.MINUTE: 60, Unit.MESSAGE: 1, Unit.MB: BYTES_PER_MB}[allowance.unit]
+    return math.floor(allowance.quantity * factor)
+
+
+def compile_plan(versions: dict[int, CatalogVersion]) -> RatingPlan:
+    """Compile every tariff, rate, band, offering and allowance of the given versions."""
+    tariffs: list[TariffPlan] = []
+    bands: list[npt.NDArray[np.int16]] = []
+    rate_frames: list[pl.DataFrame] = []
+    band_rows: list[dict[str, object]] = []
+    offering_rows: list[dict[str, object]] = []
+    place_rows: list[dict[str, object]] = []
+    location_ids = [HOME]
+    for version_id, version in sorted(versions.items()):
+        location_ids += [z.id for z in version.roaming.zones if z.id not in location_ids]
+        place_rows.extend(_places(version_id, version))
+        tariff_of: dict[str, int] = {}
+        for compiled in version.tariffs:
+            tariff = TariffPlan(
+                index=len(tariffs),
+                version_id=version_id,
+                tariff=compiled,
+                band_ids=tuple(band.id for band in compiled.time_bands),
+                unit_micro=10 ** (6 - compiled.rounding_places),
+                mode=compiled.rounding_mode,
+            )
+            tariff_of[compiled.id] = tariff.index
+            tariffs.append(tariff)
+            bands.append(_band_table(compiled))
+            band_rows.extend(
+                {"tariff_idx": tariff.index, "band_id": band, "band_idx": i}
+                for i, band in enumerate(tariff.band_ids)
+            )
+            rate_frames.append(
+                version.tariff_rates(compiled.id).with_columns(
+                    tariff_idx=pl.lit(tariff.index, dtype=pl.Int32),
+                    unit_bytes=pl.lit(compiled.data_unit_bytes, dtype=pl.Int64),
+                )
+            )
+        offering_rows.extend(
+            {
+                "version_id": version_id,
+                "offering_id": offering.id,
+                "tariff_idx": tariff_of[offering.tariff],
+                "offering_idx": len(offering_rows) + i,
+            }
+            for i, offering in enumerate(version.offerings)
+        )
+    band_frame = pl.DataFrame(
+        band_rows, schema={"tariff_idx": pl.Int32, "band_id": pl.String, "band_idx": pl.Int16}
+    )
+    rates = compile_rate_tables(
+        pl.concat(rate_frames), band_frame, max((len(t.band_ids) for t in tariffs), default=1)
+    )
+    return RatingPlan(
+        versions=versions,
+        tariffs=tariffs,
+        band_table=np.concatenate(bands) if bands else np.zeros(0, np.int16),
+        offerings=pl.DataFrame(
+            offering_rows,
+            schema={
+                "version_id": pl.Int64,
+                "offering_id": pl.String,
+                "tariff_idx": pl.Int32,
+                "offering_idx": pl.Int32,
+            },
+        ),
+        places=pl.DataFrame(
+            place_rows,
+            schema={
+                "version_id": pl.Int64,
+                "roaming_country": pl.String,
+                "location": pl.String,
+                "rates_roaming": pl.String,
+            },
+        ),
+        location_ids=location_ids,
+        rates=rates,
+        allowances=_allowance_tables(versions, offering_rows, rates.zone_index, location_ids),
+    )
+
+
+def _band_table(tariff: CompiledTariff) -> npt.NDArray[np.int16]:
+    """Band index for each minute of the week (Monday 00:00 first)."""
+    ids = [band.id for band in tariff.time_bands]
+    table = np.empty(MINUTES_PER_WEEK, dtype=np.int16)
+    for day in range(7):
+        for minute in range(1440):
+            table[day * 1440 + minute] = ids.index(band_for(tariff.time_bands, day, minute))
+    return table
+
+
+def _places(version_id: int, version: CatalogVersion) -> list[dict[str, object]]:
+    """Country → (location, roaming zone whose rates apply; None when roam-like-at-home)."""
+    rows: list[dict[str, object]] = [
+        {
+            "version_id": version_id,
+            "roaming_country": version.roaming.home_country,
+            "location": HOME,
+            "rates_roaming": None,
+        }
+    ]
+    for zone in version.roaming.zones:
+        rates = None if zone.roam_like_at_home else zone.id
+        countries = [*zone.countries, *(["*"] if zone.rest_of_world else [])]
+        rows.extend(
+            {
+                "version_id": version_id,
+                "roaming_country": country,  # '*' stands for every country not listed
+                "location": zone.id,
+                "rates_roaming": rates,
+            }
+            for country in countries
+        )
+    return rows
+
+
+def _allowance_tables(
+    versions: dict[int, CatalogVersion],
+    offering_rows: list[dict[str, object]],
+    zone_index: dict[str, int],
+    location_ids: list[str],
+) -> AllowanceTables:
+    found: list[tuple[int, str, Allowance, CompiledTariff]] = []
+    for row in offering_rows:
+        version = versions[int(str(row["version_id"]))]
+        offering = version.offering(str(row["offering_id"]))
+        tariff = version.tariff(offering.tariff)
+        found += [
+            (int(str(row["offering_idx"])), offering.id, a, tariff) for a in offering.allowances
+        ]
+    size = max(len(found), 1)
+    zone_ok = np.zeros((size, max(len(zone_index), 1)), dtype=bool)
+    place_ok = np.zeros((size, len(location_ids)), dtype=bool)
+    quantity = np.zeros(size, dtype=np.int64)
+    service = np.full(size, -1, dtype=np.int8)
+    per_offering: dict[int, list[int]] = {}
+    for position, (offering_idx, _, allowance, tariff) in enumerate(found):
+        scope = tariff.scope(allowance.scope)
+        quantity[position] = allowance_quantity(allowance)
+        service[position] = SERVICE_CODES[allowance.unit.service.value]
+        if scope.zones is None:
+            zone_ok[position, :] = True
+        else:
+            zone_ok[position, [zone_index[z] for z in scope.zones if z in zone_index]] = True
+        place_ok[position, [location_ids.index(place) for place in scope.roaming]] = True
+        per_offering.setdefault(offering_idx, []).append(position)
+    width = max((len(s) for s in per_offering.values()), default=1)
+    slots = np.full((max(len(offering_rows), 1), width), -1, dtype=np.int32)
+    for offering_idx, positions in per_offering.items():
+        slots[offering_idx, : len(positions)] = positions
+    return AllowanceTables(
+        ids=[f"{offering}/{allowance.id}" for _, offering, allowance, _ in found],
+        slots=slots,
+        quantity=quantity,
+        service=service,
+        zone_ok=zone_ok,
+        place_ok=place_ok,
+    )
