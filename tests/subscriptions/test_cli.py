@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from linka.cli import customers as customers_cli
 from linka.cli import runtime
 from linka.customers.tables import CustomerRow
 from linka.store.database import Database
@@ -18,7 +17,7 @@ from tests.customers.builders import clock, count
 def linka(cli: Cli, loaded_catalog: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """The CLI on a database with the demo catalog, its clock standing at 2026-03-02."""
     fixed = clock()
-    monkeypatch.setattr(customers_cli, "clock", lambda: fixed)
+    monkeypatch.setattr(runtime, "clock", lambda: fixed)
     for console in (runtime.console, runtime.err_console):  # made at import, whatever COLUMNS
         monkeypatch.setattr(console, "width", 250)
     return cli

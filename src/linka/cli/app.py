@@ -11,6 +11,8 @@ from linka.cli import catalog as catalog_cli
 from linka.cli import customers as customers_cli
 from linka.cli import db as db_cli
 from linka.cli import lines as lines_cli
+from linka.cli import rating as rating_cli
+from linka.cli import usage as usage_cli
 from linka.cli.runtime import console, settings
 from linka.settings import describe_settings
 
@@ -25,6 +27,8 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(customers_cli.app, name="customers")
 app.add_typer(lines_cli.app, name="lines")
+app.add_typer(usage_cli.app, name="usage")
+app.command("rate")(rating_cli.rate)
 app.add_typer(bench_cli.app, name="bench")
 
 

@@ -6,7 +6,6 @@ here go through the same checks as the CSV import and the demo (the onboarding p
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from linka.cli import runtime
 from linka.cli.runtime import console, open_database, settings, user_errors
 from linka.customers import consents, contacts, services, timeline
 from linka.customers.errors import InvalidInputError, problems
 from linka.customers.model import (
     AccountDefaults,
-    Actor,
     ConsentChannel,
     ConsentPurpose,
     ContactRole,
     Segment,
 )
-from linka.kernel.clock import Clock, SystemClock
 from linka.kernel.errors import LinkaError
 from linka.subscriptions import services as lines
 from linka.subscriptions.importing import ImportReport, import_customers
@@ -34,20 +32,6 @@ from linka.subscriptions.onboarding import OnboardingRow, onboard_customers
 app = typer.Typer(help="Customers, billing accounts, contacts, consents and the timeline.")
 
 TIMELINE_SHOWN = 20
-
-
-def clock() -> Clock:
-    """The clock commands use (tests put a FakeClock here)."""
-    return SystemClock()
-
-
-def actor() -> Actor:
-    """The operating-system user running the command, recorded with every change."""
-    try:
-        name = getpass.getuser()
-    except (OSError, KeyError):  # no login name in this environment
-        name = "unknown"
-    return Actor(name, "cli")
 
 
 def option_errors(
@@ -137,8 +121,8 @@ def add(
             result = onboard_customers(
                 session,
                 [row],
-                clock=clock(),
-                actor=actor(),
+                clock=runtime.clock(),
+                actor=runtime.actor(),
                 source="cli",
                 defaults=AccountDefaults.from_settings(settings()),
             )
@@ -316,7 +300,7 @@ def update(
     with open_database() as database, database.session() as session:
         try:
             change = services.update_customer(
-                session, number, changes, clock=clock(), actor=actor()
+                session, number, changes, clock=runtime.clock(), actor=runtime.actor()
             )
         except InvalidInputError as exc:
             raise LinkaError(str(exc)) from None
@@ -334,7 +318,9 @@ def update_account(
     """Change billing-account fields (names as the CSV columns)."""
     changes = _assignments(assignments)
     with open_database() as database, database.session() as session:
-        change = services.update_account(session, number, changes, clock=clock(), actor=actor())
+        change = services.update_account(
+            session, number, changes, clock=runtime.clock(), actor=runtime.actor()
+        )
     _print_changes(f"account {number}", change.changes)
 
 
@@ -375,8 +361,8 @@ def consent(
             purpose,
             granted,
             source=source,
-            clock=clock(),
-            actor=actor(),
+            clock=runtime.clock(),
+            actor=runtime.actor(),
         )
     answer = "granted" if granted else "withdrawn"
     console.print(f"customer {number}: {purpose.value} by {channel.value} {answer}")
@@ -401,15 +387,15 @@ def contact(
                 email=email,
                 phone=phone,
                 roles=[(account, r) for r in role],
-                clock=clock(),
-                actor=actor(),
+                clock=runtime.clock(),
+                actor=runtime.actor(),
             )
             contact_id = added.contact.id
         else:
             contact_id = existing
             for r in role:
                 contacts.assign_contact_role(
-                    session, existing, account, r, clock=clock(), actor=actor()
+                    session, existing, account, r, clock=runtime.clock(), actor=runtime.actor()
                 )
     console.print(f"contact {contact_id}: {', '.join(role)} of account {account}")
 
@@ -450,8 +436,8 @@ def import_file(
         report = import_customers(
             session,
             file,
-            clock=clock(),
-            actor=actor(),
+            clock=runtime.clock(),
+            actor=runtime.actor(),
             defaults=AccountDefaults.from_settings(settings()),
             skip_invalid=skip_invalid,
             dry_run=dry_run,

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from linka.cli import customers as customers_cli
+from linka.cli import runtime
 from linka.cli.runtime import console, open_database, user_errors
 from linka.customers.errors import InvalidInputError
 from linka.customers.identifiers import parse_date
@@ -51,7 +52,7 @@ def add(
     with open_database() as database, database.session() as session:
         try:
             created = services.add_line(
-                session, account, line, clock=customers_cli.clock(), actor=customers_cli.actor()
+                session, account, line, clock=runtime.clock(), actor=runtime.actor()
             )
         except InvalidInputError as exc:
             raise customers_cli.option_errors(exc, "line", {"line_status": "status"}) from None
@@ -84,8 +85,8 @@ def status(
                 msisdn,
                 to,
                 reason=reason,
-                clock=customers_cli.clock(),
-                actor=customers_cli.actor(),
+                clock=runtime.clock(),
+                actor=runtime.actor(),
                 effective_on=effective,
             )
         except InvalidInputError as exc:

@@ -6,6 +6,7 @@ command with exit code 1; anything else is a bug and shows its traceback.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -14,6 +15,8 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from linka.customers.model import Actor
+from linka.kernel.clock import Clock, SystemClock
 from linka.kernel.errors import LinkaError
 from linka.settings import Settings
 from linka.store.database import Database
@@ -27,6 +30,20 @@ R = TypeVar("R")
 
 def settings() -> Settings:
     return Settings()
+
+
+def clock() -> Clock:
+    """The clock commands use (tests put a FakeClock here)."""
+    return SystemClock()
+
+
+def actor() -> Actor:
+    """The operating-system user running the command, recorded with every change."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment
+        name = "unknown"
+    return Actor(name, "cli")
 
 
 @contextmanager

@@ -20,6 +20,7 @@ class RatedStatus(StrEnum):
     NOT_CHARGED = "not charged"  # nothing billable: unanswered, zero length, free incoming
     NO_DESTINATION = "rejected: no destination"  # no tariff rate for the number, band or place
     NO_OFFERING = "rejected: no offering"  # the line's offering is not in the catalog version
+    NO_LINE = "rejected: no line"  # the number had no line in service at that time
 
 
 RATED_SCHEMA: dict[str, pl.DataType] = {

@@ -2,7 +2,9 @@
 
 from linka.catalog import tables as _catalog_tables  # noqa: F401
 from linka.customers import tables as _customers_tables  # noqa: F401
+from linka.rating import tables as _rating_tables  # noqa: F401
 from linka.store.base import Base
 from linka.subscriptions import tables as _subscriptions_tables  # noqa: F401
+from linka.usage import tables as _usage_tables  # noqa: F401
 
 metadata = Base.metadata

@@ -28,15 +28,31 @@ class Msisdn(NamedTuple):
 
 
 def parse_msisdn(value: str) -> Msisdn:
-    """A valid subscriber number; national numbers are read as Czech."""
+    """A subscriber number; national numbers are read as Czech.
+
+    A number phonenumbers knows is checked fully. An operator's own ranges can be newer
+    than phonenumbers' numbering-plan data, so a number of possible length in a known
+    country code is accepted too; its type is then unknown and it counts as mobile.
+    """
     try:
         number, kind = parse_phone(value)
     except ValueError:
-        raise ValueError(
-            f"expected an MSISDN in E.164 such as +420601123456, got {value!r}"
-        ) from None
+        number = _possible_number(value)
+        kind = phonenumbers.PhoneNumberType.UNKNOWN
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return Msisdn(e164, kind in _MOBILE_TYPES)
+    return Msisdn(e164, kind in _MOBILE_TYPES or kind == phonenumbers.PhoneNumberType.UNKNOWN)
+
+
+def _possible_number(value: str) -> phonenumbers.PhoneNumber:
+    text = value.replace(" ", "")
+    text = "+" + text[2:] if text.startswith("00") else text
+    try:
+        number = phonenumbers.parse(text, "CZ")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValueError(f"expected an MSISDN in E.164 such as +420601123456, got {value!r}")
+    return number
 
 
 def normalize_msisdn(value: str) -> str:

@@ -1,8 +1,7 @@
 """foundation
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-25 19:19:18.937341
+Create Date: 2026-11-25 19:33:28.188713
 """
 
 from collections.abc import Sequence
@@ -87,6 +86,47 @@ def upgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index("ix_customers_email", ["email"], unique=False)
 
+    op.create_table(
+        "rating_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("previous_run_id", sa.Integer(), nullable=True),
+        sa.Column("started_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("path", sa.String(length=300), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.Column("last_batch_id", sa.Integer(), nullable=True),
+        sa.Column("catalog_checksums", sa.String(length=2000), nullable=False),
+        sa.Column("lines_checksum", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["previous_run_id"],
+            ["rating_runs.id"],
+            name=op.f("fk_rating_runs_previous_run_id_rating_runs"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rating_runs")),
+    )
+    with op.batch_alter_table("rating_runs", schema=None) as batch_op:
+        batch_op.create_index("ix_rating_runs_period", ["period", "id"], unique=False)
+
+    op.create_table(
+        "usage_batches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=63), nullable=False),
+        sa.Column("format", sa.String(length=20), nullable=False),
+        sa.Column("file_name", sa.String(length=300), nullable=False),
+        sa.Column("checksum", sa.String(length=64), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("imported_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("read", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Integer(), nullable=False),
+        sa.Column("waiting", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("duplicates", sa.Integer(), nullable=False),
+        sa.Column("ignored", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_batches")),
+        sa.UniqueConstraint("source", "checksum", name=op.f("uq_usage_batches_source_checksum")),
+    )
     op.create_table(
         "billing_accounts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -400,6 +440,81 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "rating_differences",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("records_changed", sa.Integer(), nullable=False),
+        sa.Column(
+            "previous_amount", linka.store.types.Amount(scale=6, precision=20), nullable=False
+        ),
+        sa.Column("new_amount", linka.store.types.Amount(scale=6, precision=20), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["rating_runs.id"],
+            name=op.f("fk_rating_differences_run_id_rating_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "run_id", "line_id", "currency", name=op.f("pk_rating_differences")
+        ),
+    )
+    op.create_table(
+        "rating_totals",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("records", sa.Integer(), nullable=False),
+        sa.Column("amount", linka.store.types.Amount(scale=6, precision=20), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["rating_runs.id"],
+            name=op.f("fk_rating_totals_run_id_rating_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "status", "currency", name=op.f("pk_rating_totals")),
+    )
+    op.create_table(
+        "usage_batch_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("day", sa.Date(), nullable=True),
+        sa.Column("path", sa.String(length=300), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("released_at", linka.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["usage_batches.id"],
+            name=op.f("fk_usage_batch_files_batch_id_usage_batches"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_batch_files")),
+    )
+    with op.batch_alter_table("usage_batch_files", schema=None) as batch_op:
+        batch_op.create_index("ix_usage_batch_files_day", ["kind", "day"], unique=False)
+
+    op.create_table(
+        "usage_rejects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=63), nullable=False),
+        sa.Column("raw_ref", sa.String(length=400), nullable=False),
+        sa.Column("reason", sa.String(length=30), nullable=False),
+        sa.Column("detail", sa.String(length=500), nullable=False),
+        sa.Column("raw", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["usage_batches.id"],
+            name=op.f("fk_usage_rejects_batch_id_usage_batches"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_usage_rejects")),
+    )
+    with op.batch_alter_table("usage_rejects", schema=None) as batch_op:
+        batch_op.create_index("ix_usage_rejects_batch", ["batch_id"], unique=False)
+
+    op.create_table(
         "contact_roles",
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
@@ -541,6 +656,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contact_roles_account_id"))
 
     op.drop_table("contact_roles")
+    with op.batch_alter_table("usage_rejects", schema=None) as batch_op:
+        batch_op.drop_index("ix_usage_rejects_batch")
+
+    op.drop_table("usage_rejects")
+    with op.batch_alter_table("usage_batch_files", schema=None) as batch_op:
+        batch_op.drop_index("ix_usage_batch_files_day")
+
+    op.drop_table("usage_batch_files")
+    op.drop_table("rating_totals")
+    op.drop_table("rating_differences")
     with op.batch_alter_table("interactions", schema=None) as batch_op:
         batch_op.drop_index("ix_interactions_timeline")
 
@@ -568,6 +693,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_billing_accounts_customer_id"))
 
     op.drop_table("billing_accounts")
+    op.drop_table("usage_batches")
+    with op.batch_alter_table("rating_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_rating_runs_period")
+
+    op.drop_table("rating_runs")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index("ix_customers_email")
 

@@ -1,0 +1,109 @@
+"""The usage store: accepted records as Parquet files partitioned by UTC day.
+
+Layout under ``<data dir>/usage``::
+
+    records/day=2026-03-14/batch-000042.parquet   accepted records of batch 42 started that day
+    suspense/batch-000042.parquet                 records of batch 42 waiting for their line
+
+Files are written to a temporary name, flushed and renamed, so a reader never sees half
+a file; which files count is decided by the batch register in the database (see
+:mod:`linka.usage.tables`). Each file holds one batch's records for one day sorted by
+start time, so rating can stream a period day by day in consumption order.
+
+On PostgreSQL deployments the same files live on shared storage (or object storage via
+the same paths); the register, rejects and rating runs live in PostgreSQL. See
+``docs/usage.md`` for the mapping and for scaling beyond one machine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+import pyarrow as pa
+
+from linka.usage.records import RECORD_SCHEMA
+
+COMPRESSION: Final = "lz4"  # fast to write and read; zstd is smaller but slower to write
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    kind: str  # records | suspense
+    day: date | None
+    path: str  # relative to the store root
+    rows: int
+
+
+class UsageStore:
+    """Reads and writes the Parquet side of the usage store."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> UsageStore:
+        return cls(data_dir / "usage")
+
+    def absolute(self, relative: str) -> Path:
+        return self.root / relative
+
+    def write_batch(
+        self, batch_id: int, records: pa.Table, suspense: pa.Table
+    ) -> list[WrittenFile]:
+        """Write a batch's accepted records (one file per day) and its suspense file."""
+        written: list[WrittenFile] = []
+        frame = pl.from_arrow(records)
+        assert isinstance(frame, pl.DataFrame)
+        if frame.height:
+            frame = frame.with_columns(pl.col("start").dt.date().alias("_day")).sort("start")
+            for (day,), part in frame.group_by("_day", maintain_order=True):
+                relative = f"records/day={day}/batch-{batch_id:06d}.parquet"
+                self._write(relative, part.drop("_day"))
+                written.append(WrittenFile("records", day, relative, part.height))
+        if suspense.num_rows:
+            relative = f"suspense/batch-{batch_id:06d}.parquet"
+            waiting = pl.from_arrow(suspense)
+            assert isinstance(waiting, pl.DataFrame)
+            self._write(relative, waiting)
+            written.append(WrittenFile("suspense", None, relative, suspense.num_rows))
+        return written
+
+    def _write(self, relative: str, frame: pl.DataFrame) -> None:
+        target = self.absolute(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(target.name + ".tmp")
+        frame.write_parquet(temporary, compression=COMPRESSION, statistics=True)
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+
+    def scan(self, relative_paths: Iterable[str]) -> pl.LazyFrame:
+        """The records in the given files, as one lazy frame with RECORD_SCHEMA columns."""
+        paths = [str(self.absolute(p)) for p in relative_paths]
+        if not paths:
+            return pl.LazyFrame(schema=pl.Schema(_POLARS_SCHEMA))
+        return pl.scan_parquet(paths)
+
+    def remove(self, relative_paths: Iterable[str]) -> None:
+        for relative in relative_paths:
+            self.absolute(relative).unlink(missing_ok=True)
+
+    def unregistered(self, registered: set[str]) -> list[str]:
+        """Files on disk that no committed batch names (left by a crash); for clean-up."""
+        if not self.root.exists():
+            return []
+        found = [
+            path.relative_to(self.root).as_posix()
+            for path in self.root.rglob("*.parquet*")
+            if path.is_file()
+        ]
+        return sorted(p for p in found if p not in registered)
+
+
+_POLARS_SCHEMA = dict(pl.from_arrow(RECORD_SCHEMA.empty_table()).schema)  # type: ignore[union-attr]
