@@ -200,3 +200,16 @@ def test_version_lookups(catalog_dir: Path):
     assert mobile.band_at(datetime(2026, 3, 30, 5, 0, tzinfo=UTC)) == "peak"  # 07:00 CEST
     assert mobile.band_at(datetime(2026, 3, 27, 6, 0, tzinfo=UTC)) == "peak"  # 07:00 CET Fri
     assert mobile.band_at(datetime(2026, 3, 27, 5, 59, tzinfo=UTC)) == "offpeak"
+
+
+def test_usage_sources_are_checked_against_the_readers(catalog_dir: Path):
+    from linka.usage.sources import check_sources
+
+    assert check_sources(compile_catalog(catalog_dir)) == []
+    replace_in(catalog_dir / "sources.yaml", "format: asterisk", "format: asterix")
+    replace_in(catalog_dir / "sources.yaml", "duration_s: duration_s", "duration: duration_s")
+    issues = [str(issue) for issue in check_sources(compile_catalog(catalog_dir))]
+    assert len(issues) == 2
+    assert issues[0].startswith("sources.yaml: sources[0].options: ")
+    assert "columns.duration" in issues[0]
+    assert issues[1].startswith("sources.yaml: sources[1].format: unknown format 'asterix'")

@@ -1,9 +1,10 @@
 """Reading a catalog folder into a :class:`CatalogVersion`, or a complete list of problems.
 
 The folder holds ``catalog.yaml`` (the manifest), ``offerings.yaml``, ``taxes.yaml``,
-``roaming.yaml``, one file per tariff in ``tariffs/`` and carrier rate decks (CSV) named
-by the tariffs. Every file is checked, then the references between them; all problems
-are collected so one run shows everything to fix.
+``roaming.yaml``, one file per tariff in ``tariffs/``, carrier rate decks (CSV) named
+by the tariffs and, optionally, ``sources.yaml`` (usage sources and their readers).
+Every file is checked, then the references between them; all problems are collected so
+one run shows everything to fix.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from linka.catalog.model import (
     Offerings,
     Roaming,
     Service,
+    Sources,
     Tariff,
     Taxes,
     VatRate,
@@ -34,6 +36,7 @@ from linka.catalog.source import YamlDocument, load_yaml
 from linka.catalog.version import CatalogVersion, CompiledTariff, ZoneName, band_for
 
 REQUIRED_FILES = ("catalog.yaml", "offerings.yaml", "taxes.yaml", "roaming.yaml")
+SOURCES_FILE = "sources.yaml"
 
 
 def catalog_checksum(root: Path, files: list[str]) -> str:
@@ -63,6 +66,9 @@ def compile_catalog(root: Path) -> CatalogVersion:
     taxes = _parse(docs["taxes.yaml"], Taxes, issues)
     roaming = _parse(docs["roaming.yaml"], Roaming, issues)
 
+    sources_doc = load_yaml(root, SOURCES_FILE, issues) if (root / SOURCES_FILE).is_file() else None
+    sources = _parse(sources_doc, Sources, issues) if sources_doc else Sources()
+
     tariff_docs: list[tuple[YamlDocument, Tariff]] = []
     for path in sorted((root / "tariffs").glob("*.yaml")):
         doc = load_yaml(root, path.relative_to(root).as_posix(), issues)
@@ -79,7 +85,14 @@ def compile_catalog(root: Path) -> CatalogVersion:
         if deck is not None:
             decks[relative] = deck
 
-    if manifest is None or offerings is None or taxes is None or roaming is None or issues:
+    if (
+        manifest is None
+        or offerings is None
+        or taxes is None
+        or roaming is None
+        or sources is None
+        or issues
+    ):
         # cross-references need every file parsed; report what we have
         raise CatalogInvalidError(issues)
 
@@ -104,10 +117,14 @@ def compile_catalog(root: Path) -> CatalogVersion:
         compiled.append(_compiled_tariff(manifest, tariff, decks))
     _check_scopes(compiled, tariff_docs, issues)
     _check_offerings(offerings, docs["offerings.yaml"], compiled, taxes, issues)
+    if sources_doc is not None:
+        for duplicate in _duplicates([item.id for item in sources.sources]):
+            issues.append(sources_doc.issue(("sources",), f"source {duplicate!r} defined twice"))
     if issues:
         raise CatalogInvalidError(issues)
 
     files = [*REQUIRED_FILES, *(doc.relative for doc, _ in tariff_docs), *deck_names]
+    files += [SOURCES_FILE] if sources_doc is not None else []
     return CatalogVersion(
         manifest=manifest,
         offerings=tuple(offerings.offerings),
@@ -117,11 +134,12 @@ def compile_catalog(root: Path) -> CatalogVersion:
         roaming=roaming,
         rates=pl.concat(frames),
         decks=decks,
+        sources=tuple(sources.sources),
         checksum=catalog_checksum(root, files),
     )
 
 
-M = TypeVar("M", Manifest, Offerings, Taxes, Roaming, Tariff)
+M = TypeVar("M", Manifest, Offerings, Taxes, Roaming, Tariff, Sources)
 
 
 def _parse(doc: YamlDocument | None, model: type[M], issues: list[CatalogIssue]) -> M | None:

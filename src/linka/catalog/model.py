@@ -11,7 +11,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -416,3 +416,25 @@ class Offerings(Strict):
     """``offerings.yaml``."""
 
     offerings: list[Offering] = Field(min_length=1)
+
+
+# -- usage sources ----------------------------------------------------------------------------
+
+
+class UsageSource(Strict):
+    """A named usage source: the input format its files have and the reader's options.
+
+    The options are checked by the usage context (``linka catalog validate`` runs that
+    check too); for the ``generic`` format they hold the ``column_map``.
+    """
+
+    id: Slug
+    name: LocalText
+    format: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Sources(Strict):
+    """``sources.yaml`` (optional)."""
+
+    sources: list[UsageSource] = Field(default_factory=list)

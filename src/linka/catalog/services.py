@@ -33,6 +33,7 @@ from linka.catalog.model import (
     Scope,
     TaxProfile,
     TimeBand,
+    UsageSource,
     VatRate,
 )
 from linka.catalog.ratetable import DECK_SCHEMA, RATE_SCHEMA
@@ -44,6 +45,7 @@ from linka.catalog.tables import (
     OfferingRow,
     RateRow,
     RoamingZoneRow,
+    SourceRow,
     TariffRow,
     TaxProfileRow,
     VatRateRow,
@@ -63,6 +65,7 @@ CHILD_TABLES = (
     VatRateRow,
     TaxProfileRow,
     RoamingZoneRow,
+    SourceRow,
 )
 
 
@@ -241,7 +244,20 @@ def _insert_definitions(session: Session, version_id: int, catalog: CatalogVersi
         }
         for i, z in enumerate(catalog.roaming.zones)
     ]
+    sources = [
+        {
+            "version_id": version_id,
+            "id": source.id,
+            "position": i,
+            "name_cs": source.name.cs,
+            "name_en": source.name.en,
+            "format": source.format,
+            "options": source.options,
+        }
+        for i, source in enumerate(catalog.sources)
+    ]
     for table, rows in (
+        (SourceRow, sources),
         (OfferingRow, offerings),
         (FeeRow, fees),
         (AllowanceRow, allowances),
@@ -358,6 +374,15 @@ def read_version(session: Session, row: CatalogVersionRow) -> CatalogVersion:
         roaming=roaming,
         rates=read_rates(session, vid),
         decks=read_decks(session, vid),
+        sources=tuple(
+            UsageSource(
+                id=source.id,
+                name=_text(source.name_cs, source.name_en),
+                format=source.format,
+                options=source.options,
+            )
+            for source in rows_of(SourceRow, SourceRow.position)
+        ),
         checksum=row.checksum,
     )
 

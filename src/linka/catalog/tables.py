@@ -185,3 +185,17 @@ class RoamingZoneRow(Base):
     roam_like_at_home: Mapped[bool]
     rest_of_world: Mapped[bool]
     countries: Mapped[list[str]] = mapped_column(JSON)
+
+
+class SourceRow(Base):
+    """A usage source of ``sources.yaml``: its format and reader options."""
+
+    __tablename__ = "catalog_sources"
+
+    version_id: Mapped[int] = _version_fk()
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    position: Mapped[int]
+    name_cs: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(20))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)

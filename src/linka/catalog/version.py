@@ -27,6 +27,7 @@ from linka.catalog.model import (
     Scope,
     TaxProfile,
     TimeBand,
+    UsageSource,
     VatRate,
 )
 from linka.catalog.ratetable import RATE_KEY, RATE_SCHEMA, expand_deck
@@ -85,6 +86,7 @@ class CatalogVersion:
     roaming: Roaming
     rates: pl.DataFrame = field(repr=False)  # explicit rows of every tariff
     decks: Mapping[str, pl.DataFrame] = field(repr=False)  # carrier decks by file name
+    sources: tuple[UsageSource, ...]
     checksum: str
 
     @property
@@ -114,6 +116,9 @@ class CatalogVersion:
     def all_rates(self) -> pl.DataFrame:
         """The rate rows of every tariff (explanations, audits and tests)."""
         return pl.concat([self.tariff_rates(tariff.id) for tariff in self.tariffs])
+
+    def source(self, source_id: str) -> UsageSource | None:
+        return next((source for source in self.sources if source.id == source_id), None)
 
     def tax_profile(self, profile_id: str) -> TaxProfile:
         for profile in self.tax_profiles:
@@ -157,6 +162,7 @@ class CatalogVersion:
             and self.vat_rates == other.vat_rates
             and self.tax_profiles == other.tax_profiles
             and self.roaming == other.roaming
+            and self.sources == other.sources
             and self.checksum == other.checksum
             and ordered(self.rates).equals(ordered(other.rates))
             and sorted(self.decks) == sorted(other.decks)

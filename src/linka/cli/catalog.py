@@ -8,19 +8,31 @@ import typer
 from rich.table import Table
 
 from linka.catalog import services
+from linka.catalog.errors import CatalogInvalidError
+from linka.catalog.version import CatalogVersion
+from linka.cli import runtime
 from linka.cli.runtime import console, open_database, user_errors
-from linka.kernel.clock import SystemClock
+from linka.usage.sources import check_sources
 
 app = typer.Typer(help="Products, tariffs, rate decks, taxes and roaming as data.")
 
 FOLDER = typer.Argument(..., exists=True, file_okay=False, help="Catalog folder.")
 
 
+def _validated(folder: Path) -> CatalogVersion:
+    """Compile the folder and check its usage sources against the readers."""
+    catalog = services.validate_catalog(folder)
+    issues = check_sources(catalog)
+    if issues:
+        raise CatalogInvalidError(issues)
+    return catalog
+
+
 @app.command("validate")
 @user_errors
 def validate(folder: Path = FOLDER) -> None:
     """Check a catalog folder completely without touching the database."""
-    catalog = services.validate_catalog(folder)
+    catalog = _validated(folder)
     manifest = catalog.manifest
     console.print(
         f"[green]valid[/]: {manifest.id} version {manifest.version} effective from "
@@ -40,10 +52,10 @@ def load(
     A later effective_from adds a version (older ones stay for older usage); the same
     effective_from with changed content replaces that version; identical content is a no-op.
     """
-    catalog = services.validate_catalog(folder)
+    catalog = _validated(folder)
     with open_database() as database, database.session() as session:
         result = services.load_catalog(
-            session, catalog, source=str(folder.resolve()), clock=SystemClock(), dry_run=dry_run
+            session, catalog, source=str(folder.resolve()), clock=runtime.clock(), dry_run=dry_run
         )
     prefix = "[yellow]dry run[/]: would be " if dry_run else ""
     manifest = catalog.manifest

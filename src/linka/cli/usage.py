@@ -12,9 +12,11 @@ from rich.table import Table
 
 from linka.cli import runtime
 from linka.cli.runtime import console, fail, open_database, user_errors
+from linka.kernel.clock import local_today
 from linka.rating.explain import explain_line
 from linka.usage import services
 from linka.usage.formats import FORMATS
+from linka.usage.sources import source_settings
 from linka.usage.store import UsageStore
 
 app = typer.Typer(help="Usage mediation: import CDR and accounting files, rejects, suspense.")
@@ -48,11 +50,17 @@ def _options(pairs: list[str], timezone: str | None) -> dict[str, Any]:
 @user_errors
 def import_files(
     paths: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files to import."),
-    format_name: str = typer.Option(
-        ..., "--format", "-f", help=f"Input format: {', '.join(sorted(FORMATS))}."
+    format_name: str | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help=f"Input format: {', '.join(sorted(FORMATS))}. Default: the source's format.",
     ),
     source: str | None = typer.Option(
-        None, help="Source id (default: the format name); record ids are unique per source."
+        None,
+        help="Source id: one declared in the catalog's sources.yaml (its format and options "
+        "apply), or any id for --format (default: the format name). Record ids are unique "
+        "per source.",
     ),
     timezone: str | None = typer.Option(None, help="Time zone of local times in the files."),
     option: list[str] = typer.Option(
@@ -64,6 +72,9 @@ def import_files(
 ) -> None:
     """Import files once each: records are de-duplicated, rejects kept with their reason."""
     options = _options(option, timezone)
+    tz = runtime.settings().timezone
+    if format_name is None and source is None:
+        raise fail("give --format, or --source naming a source declared in sources.yaml")
     results = []
     with (
         open_database() as database,
@@ -76,6 +87,12 @@ def import_files(
             transient=True,
         ) as progress,
     ):
+        if format_name is None:
+            assert source is not None
+            with database.session() as session:
+                declared = source_settings(session, source, local_today(runtime.clock(), tz))
+            format_name = declared.format_name
+            options = declared.options | options
         task = progress.add_task("importing", total=len(paths))
         for path in paths:
             progress.update(task, description=f"importing {path.name}")

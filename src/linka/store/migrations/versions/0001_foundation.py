@@ -1,7 +1,7 @@
 """foundation
 
 Revision ID: 0001
-Create Date: 2026-11-25 19:33:28.188713
+Create Date: 2026-11-25 19:37:39.142768
 """
 
 from collections.abc import Sequence
@@ -325,6 +325,23 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("version_id", "id", name=op.f("pk_catalog_roaming_zones")),
+    )
+    op.create_table(
+        "catalog_sources",
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=63), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name_cs", sa.String(length=200), nullable=False),
+        sa.Column("name_en", sa.String(length=200), nullable=False),
+        sa.Column("format", sa.String(length=20), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["catalog_versions.id"],
+            name=op.f("fk_catalog_sources_version_id_catalog_versions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("version_id", "id", name=op.f("pk_catalog_sources")),
     )
     op.create_table(
         "catalog_tariffs",
@@ -677,6 +694,7 @@ def downgrade() -> None:
     op.drop_table("catalog_vat_rates")
     op.drop_table("catalog_tax_profiles")
     op.drop_table("catalog_tariffs")
+    op.drop_table("catalog_sources")
     op.drop_table("catalog_roaming_zones")
     with op.batch_alter_table("catalog_rates", schema=None) as batch_op:
         batch_op.drop_index("ix_catalog_rates_lookup")
