@@ -17,7 +17,7 @@ from linka.catalog.compile import compile_catalog
 from linka.catalog.services import load_catalog
 from linka.customers.model import Actor
 from linka.kernel.clock import FakeClock
-from linka.rating.services import rate_period, rated_usage
+from linka.rating.services import rate_period, rated_usage, with_record_details
 from linka.store.database import Database
 from linka.subscriptions.onboarding import OnboardingRow, onboard_customers
 from linka.usage.services import import_usage
@@ -64,10 +64,10 @@ def run_set(db: Database, set_dir: Path, work: Path) -> dict[str, tuple[str, Dec
     for period in periods:
         with db.session() as session:
             rate_period(session, store, period, clock=clock, operator_timezone="Europe/Prague")
-            rated = rated_usage(session, store, period).collect()
+            rated = with_record_details(store, rated_usage(session, store, period).collect())
         for row in rated.iter_rows(named=True):
             price = Decimal(row["price_micro"] or 0).scaleb(-6)
-            results[row["record_id"]] = (row["status"], price, row)
+            results[row["record_id"]] = (row["status_text"], price, row)
     return results
 
 

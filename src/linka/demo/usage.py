@@ -91,6 +91,39 @@ def generate_usage(
     )
 
 
+def usage_records(
+    lines: pl.DataFrame, international: list[str], month: date, records: int, seed: int
+) -> pl.DataFrame:
+    """The same usage as :func:`generate_usage`, clean, straight in the store's record
+    schema (for benchmarks that start from Parquet rather than from network files)."""
+    rng = np.random.default_rng(seed)
+    end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    usable = lines.filter((pl.col("activated_on") < end) & (pl.col("kind") == "mobile"))
+    frame = _mobile_usage(rng, usable.sort("msisdn"), international, month, end, records)
+    digits = pl.col("msisdn").str.strip_prefix("+").cast(pl.Int64)
+    other = pl.col("other_party").replace("", None).str.strip_prefix("+").cast(pl.Int64)
+    mo = pl.col("direction") == "mo"
+    return frame.select(
+        "record_id",
+        pl.lit("host-mno").alias("source"),
+        "service",
+        "direction",
+        digits.alias("line_msisdn"),
+        pl.col("imsi").replace("", None),
+        pl.when(mo).then(digits).otherwise(other).alias("a_number"),
+        pl.when(mo).then(other).otherwise(digits).alias("b_number"),
+        pl.col("start_utc")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", time_zone="UTC")
+        .alias("start"),
+        pl.col("duration_s").cast(pl.Int32),
+        pl.col("bytes_up").cast(pl.Int64).alias("volume_up"),
+        pl.col("bytes_down").cast(pl.Int64).alias("volume_down"),
+        pl.lit(None, dtype=pl.String).alias("cell_id"),
+        pl.col("country").replace("", None).alias("roaming_country"),
+        pl.format("generated:{}", pl.col("record_id")).alias("raw_ref"),
+    )
+
+
 def _starts(rng: np.random.Generator, count: int, month: date, end: date) -> npt.NDArray[np.int64]:
     """UTC epoch seconds in the month following the day's rhythm in Prague."""
     days = (end - month).days
@@ -166,7 +199,7 @@ def _mobile_usage(
         "mt",
         np.where((service == "sms") & (rng.random(count) < 0.3), "mt", "mo"),
     )
-    start = _starts(rng, count, month, end)
+    start = _after_activation(_starts(rng, count, month, end), lines, owner, end)
     answered = rng.random(count) > 0.12
     duration = np.where(
         (service == "voice") & answered,
@@ -199,6 +232,19 @@ def _mobile_usage(
         pl.from_epoch("start_utc").dt.strftime("%Y-%m-%dT%H:%M:%S").alias("start_utc"),
         pl.from_epoch("start_utc").dt.date().alias("_day"),
     )
+
+
+def _after_activation(
+    start: npt.NDArray[np.int64], lines: pl.DataFrame, owner: npt.NDArray[np.int64], end: date
+) -> npt.NDArray[np.int64]:
+    """Move usage drawn before a line's activation into its active days."""
+    active = lines.select(
+        pl.col("activated_on").cast(pl.Datetime("us")).dt.replace_time_zone("Europe/Prague")
+    ).to_series()
+    first = (active.dt.epoch("s").to_numpy())[owner]
+    stop = int(datetime(end.year, end.month, end.day, tzinfo=PRAGUE).timestamp())
+    span = np.maximum(stop - first, 1)
+    return np.where(start < first, first + (start - first) % span, start)
 
 
 def _roaming(
@@ -273,7 +319,7 @@ def _voip_calls(
         return pl.DataFrame()
     activity = rng.lognormal(0.0, 0.7, lines.height)
     owner = rng.choice(lines.height, count, p=activity / activity.sum())
-    start = np.sort(_starts(rng, count, month, end))
+    start = _after_activation(_starts(rng, count, month, end), lines, owner, end)
     answered = rng.random(count) > 0.15
     ring = rng.integers(2, 25, count)
     billsec = np.where(
@@ -288,7 +334,7 @@ def _voip_calls(
             "billsec": billsec,
             "answered": answered,
         }
-    )
+    ).sort("start", maintain_order=True)
 
 
 def _write_asterisk(rng: np.random.Generator, calls: pl.DataFrame, path: Path) -> int:

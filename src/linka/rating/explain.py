@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from linka.catalog.services import read_version
 from linka.catalog.tables import CatalogVersionRow
 from linka.kernel.errors import LinkaError
-from linka.rating.services import rated_usage
+from linka.rating.services import rated_usage, with_record_details
 from linka.subscriptions.tables import LineRow
 from linka.usage.store import UsageStore
 
@@ -40,11 +40,13 @@ def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) 
     digits = _digits(msisdn)
     if session.scalar(select(LineRow.id).where(LineRow.msisdn == f"+{digits}").limit(1)) is None:
         raise LinkaError(f"no line has the number +{digits}")
-    rated = rated_usage(session, store, period).filter(pl.col("line_msisdn") == digits).collect()
+    rated = with_record_details(
+        store, rated_usage(session, store, period).filter(pl.col("line_msisdn") == digits).collect()
+    )
     sources = _rule_sources(session, rated)
     records = (
         rated.join(sources, on=["version_id", "tariff_id", "rule_id"], how="left")
-        .sort("start", "source", "record_id")
+        .sort("start", "path", "row")
         .select(
             pl.col("start").dt.convert_time_zone("Europe/Prague").dt.strftime("%Y-%m-%d %H:%M:%S"),
             "service",
@@ -67,11 +69,13 @@ def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) 
             pl.col("rule_source").alias("rule source"),
             pl.col("raw_ref").alias("record"),
             _price("price_micro").alias("price"),
-            "status",
+            pl.col("status_text").alias("status"),
         )
     )
     totals = (
-        rated.group_by("service", "status", pl.col("currency").fill_null(""))
+        rated.group_by(
+            "service", pl.col("status_text").alias("status"), pl.col("currency").fill_null("")
+        )
         .agg(records=pl.len(), amount=pl.col("price_micro").fill_null(0).sum())
         .sort("service", "status")
         .select("service", "status", "records", _price("amount").alias("amount"), "currency")

@@ -23,6 +23,21 @@ class RatedStatus(StrEnum):
     NO_LINE = "rejected: no line"  # the number had no line in service at that time
 
 
+STATUSES: tuple[RatedStatus, ...] = tuple(RatedStatus)
+"""A status is stored as its position in this tuple (an Int8 code)."""
+
+CODE_SCHEMA: dict[str, pl.DataType] = {
+    "status": pl.Int8(),  # position in STATUSES
+    "key": pl.Int32(),  # rate key of the plan (null: none)
+    "tariff_idx": pl.Int32(),
+    "location_idx": pl.Int8(),
+    "billable": pl.Int64(),
+    "included": pl.Int64(),
+    "allowance_idx": pl.Int32(),  # first allowance that covered part of the record
+    "price_micro": pl.Int64(),
+}
+"""What the kernel computes per record: integers only, decoded with the plan's tables."""
+
 RATED_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "tariff_id": pl.String(),

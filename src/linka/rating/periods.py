@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import polars as pl
-
 
 def parse_period(text: str) -> date:
     """'2026-03' → 2026-03-01; anything else is a ValueError naming the expected form."""
@@ -29,24 +27,3 @@ def next_month(first: date) -> date:
 def utc_days_for(month: date) -> tuple[date, date]:
     """UTC days whose records can belong to a period starting in ``month`` (any cycle day)."""
     return month - timedelta(days=1), next_month(month) + timedelta(days=28)
-
-
-def with_period_start(frame: pl.DataFrame, timezones: list[str]) -> pl.DataFrame:
-    """Add ``local_date`` and ``period_start`` from ``start``, ``timezone`` and cycle day."""
-    local = pl.lit(None, dtype=pl.Date)
-    for zone in timezones:
-        local = (
-            pl.when(pl.col("timezone") == zone)
-            .then(pl.col("start").dt.convert_time_zone(zone).dt.date())
-            .otherwise(local)
-        )
-    frame = frame.with_columns(local_date=local)
-    day = pl.col("bill_cycle_day")
-    this_month = pl.date(pl.col("local_date").dt.year(), pl.col("local_date").dt.month(), day)
-    previous = pl.col("local_date").dt.offset_by("-1mo")
-    last_month = pl.date(previous.dt.year(), previous.dt.month(), day)
-    return frame.with_columns(
-        period_start=pl.when(pl.col("local_date").dt.day() >= day)
-        .then(this_month)
-        .otherwise(last_month)
-    )

@@ -21,6 +21,7 @@ from linka.kernel.money import Rounding
 from linka.rating.ratetables import SERVICE_CODES, RateTables, compile_rate_tables
 
 MINUTES_PER_WEEK = 7 * 24 * 60
+MODE_CODES = {mode: i for i, mode in enumerate(Rounding)}
 HOME = "home"
 BYTES_PER_MB = 1_000_000
 
@@ -61,6 +62,29 @@ class RatingPlan:
     location_ids: list[str]
     rates: RateTables
     allowances: AllowanceTables
+
+    @property
+    def place_index(self) -> dict[str, int]:
+        return {place: i for i, place in enumerate(self.location_ids)}
+
+    def _per_tariff(self, values: list[int]) -> npt.NDArray[np.int64]:
+        return np.array(values or [1], dtype=np.int64)
+
+    @property
+    def data_increment(self) -> npt.NDArray[np.int64]:
+        return self._per_tariff([t.tariff.data_increment_bytes for t in self.tariffs])
+
+    @property
+    def data_unit(self) -> npt.NDArray[np.int64]:
+        return self._per_tariff([t.tariff.data_unit_bytes for t in self.tariffs])
+
+    @property
+    def rounding_unit(self) -> npt.NDArray[np.int64]:
+        return self._per_tariff([t.unit_micro for t in self.tariffs])
+
+    @property
+    def rounding_mode(self) -> npt.NDArray[np.int64]:
+        return self._per_tariff([MODE_CODES[t.mode] for t in self.tariffs])
 
 
 def allowance_quantity(allowance: Allowance) -> int:
@@ -104,12 +128,13 @@ def compile_plan(versions: dict[int, CatalogVersion]) -> RatingPlan:
                     unit_bytes=pl.lit(compiled.data_unit_bytes, dtype=pl.Int64),
                 )
             )
+        base = len(offering_rows)
         offering_rows.extend(
             {
                 "version_id": version_id,
                 "offering_id": offering.id,
                 "tariff_idx": tariff_of[offering.tariff],
-                "offering_idx": len(offering_rows) + i,
+                "offering_idx": base + i,
             }
             for i, offering in enumerate(version.offerings)
         )
@@ -117,7 +142,10 @@ def compile_plan(versions: dict[int, CatalogVersion]) -> RatingPlan:
         band_rows, schema={"tariff_idx": pl.Int32, "band_id": pl.String, "band_idx": pl.Int16}
     )
     rates = compile_rate_tables(
-        pl.concat(rate_frames), band_frame, max((len(t.band_ids) for t in tariffs), default=1)
+        pl.concat(rate_frames),
+        band_frame,
+        max((len(t.band_ids) for t in tariffs), default=1),
+        location_ids,
     )
     return RatingPlan(
         versions=versions,

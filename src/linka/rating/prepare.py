@@ -2,31 +2,34 @@
 
 Records join the line directory by MSISDN and the line's service dates (local to the
 account), get their bill period from the account's cycle day and the catalog version
-valid on their local date, and are ordered for consumption (start, source, record id).
+valid on their local date. Everything is integer arithmetic on columns; only the
+MSISDN join is a hash join. Rows come out in consumption order: start time, then the
+order of their batches and of the records within a batch's file (a stable sort).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from linka.rating.periods import with_period_start
+from linka.rating.localclock import DAY, local_seconds
 
+I64 = npt.NDArray[np.int64]
 RECORD_COLUMNS = (
-    "record_id",
-    "source",
+    "line_msisdn",
     "service",
     "direction",
-    "line_msisdn",
     "b_number",
     "start",
     "duration_s",
     "volume_up",
     "volume_down",
     "roaming_country",
-    "raw_ref",
 )
+_EPOCH = date(1970, 1, 1)
 
 
 def prepare_usage(
@@ -35,50 +38,70 @@ def prepare_usage(
     versions: list[tuple[int, date]],
     operator_timezone: str,
 ) -> pl.DataFrame:
-    """Kernel input plus context columns; records with no line at their time keep nulls."""
+    """Kernel input plus ``line_id``, ``account_id``, ``period_start`` and ``version_id``.
+
+    ``records`` carries RECORD_COLUMNS (plus any identity columns, kept as they are);
+    records whose number had no line in service at their time keep a null ``line_id``.
+    """
     lines = directory.select(
         pl.col("msisdn").alias("line_msisdn"),
         "line_id",
         "account_id",
         "offering_id",
-        "active_from",
-        "active_until",
-        "bill_cycle_day",
+        (pl.col("active_from") - _EPOCH).dt.total_days().alias("_from"),
+        (pl.col("active_until") - _EPOCH).dt.total_days().alias("_until"),
+        pl.col("bill_cycle_day").cast(pl.Int64).alias("_cycle"),
         "timezone",
     )
-    timezones = sorted({*directory["timezone"].unique().to_list(), operator_timezone})
-    candidates = with_period_start(
-        records.select(RECORD_COLUMNS)
-        .with_row_index("_row")
-        .join(lines, on="line_msisdn", how="left"),
-        timezones,
+    frame = records.with_row_index("_row").join(
+        lines, on="line_msisdn", how="left", maintain_order="left"
     )
-    in_service = (pl.col("local_date") >= pl.col("active_from")) & (
-        pl.col("active_until").is_null() | (pl.col("local_date") <= pl.col("active_until"))
+    epoch = frame["start"].dt.epoch("s").to_numpy()
+    zones = frame["timezone"].fill_null(operator_timezone)
+    local_day = np.zeros(frame.height, dtype=np.int64)
+    for zone in zones.unique().to_list():
+        mask = (zones == zone).to_numpy()
+        local_day[mask] = local_seconds(epoch[mask], zone) // DAY
+    frame = frame.with_columns(_local_day=pl.Series(local_day))
+    in_service = (pl.col("_local_day") >= pl.col("_from")) & (
+        pl.col("_until").is_null() | (pl.col("_local_day") <= pl.col("_until"))
     )
-    matched = (
-        candidates.filter(in_service).sort("line_id", descending=True).unique("_row", keep="first")
-    )
-    unmatched = (
-        records.select(RECORD_COLUMNS)
-        .with_row_index("_row")
-        .join(matched.select("_row"), on="_row", how="anti")
-        .with_columns(
-            pl.lit(operator_timezone).alias("timezone"), pl.lit(1).alias("bill_cycle_day")
+    if directory["msisdn"].is_unique().all():
+        frame = frame.with_columns(
+            pl.when(in_service).then(pl.col(c)).otherwise(None).alias(c)
+            for c in ("line_id", "account_id", "offering_id", "_cycle")
         )
-    )
-    unmatched = with_period_start(unmatched, [operator_timezone])
-    frame = pl.concat([matched, unmatched], how="diagonal_relaxed")
-    calendar = pl.DataFrame(
-        {"effective_from": [d for _, d in versions], "version_id": [v for v, _ in versions]},
-        schema={"effective_from": pl.Date, "version_id": pl.Int64},
-    ).sort("effective_from")
-    frame = (
-        frame.sort("local_date")
-        .join_asof(calendar, left_on="local_date", right_on="effective_from", strategy="backward")
-        .drop("effective_from")
-    )
-    return frame.with_columns(
-        period=(pl.col("period_start") - pl.date(1970, 1, 1)).dt.total_days(),
+    else:  # a recycled number: keep the line in service then (the newest if several)
+        frame = (
+            frame.with_columns(_ok=in_service.fill_null(False))
+            .sort("_row", "_ok", "line_id", descending=[False, True, True], maintain_order=True)
+            .unique("_row", keep="first", maintain_order=True)
+            .with_columns(
+                pl.when(pl.col("_ok")).then(pl.col(c)).otherwise(None).alias(c)
+                for c in ("line_id", "account_id", "offering_id", "_cycle")
+            )
+            .drop("_ok")
+        )
+    cycle = frame["_cycle"].fill_null(1).to_numpy()
+    period_start = _period_start(frame["_local_day"].to_numpy(), cycle)
+    calendar = np.array([(d - _EPOCH).days for _, d in sorted(versions, key=lambda v: v[1])])
+    ids = np.array([v for v, _ in sorted(versions, key=lambda v: v[1])], dtype=np.int64)
+    position = np.searchsorted(calendar, frame["_local_day"].to_numpy(), side="right") - 1
+    version = np.where(position >= 0, ids[np.maximum(position, 0)] if len(ids) else -1, -1)
+    frame = frame.with_columns(
+        period_start=pl.Series(period_start).cast(pl.Date),
+        period=pl.Series(period_start),
+        version_id=pl.Series(version).replace(-1, None),
         volume=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
-    ).sort("start", "source", "record_id")
+    ).drop("_from", "_until", "_cycle", "timezone", "_local_day")
+    return frame.sort("start", maintain_order=True).drop("_row")
+
+
+def _period_start(local_day: I64, cycle_day: I64) -> I64:
+    """First day (days since 1970) of the bill period with ``cycle_day`` containing the day."""
+    days = local_day.astype("datetime64[D]")
+    month = days.astype("datetime64[M]")
+    day_of_month = (days - month.astype("datetime64[D]")).astype(np.int64) + 1
+    start_month = np.where(day_of_month >= cycle_day, month, month - np.timedelta64(1, "M"))
+    result: I64 = start_month.astype("datetime64[D]").astype(np.int64) + (cycle_day - 1)
+    return result

@@ -16,7 +16,8 @@ import polars as pl
 
 from linka.rating.lookup import PrefixIndex
 
-SERVICE_CODES = {"voice": 0, "sms": 1, "data": 2, "other": 3}
+SERVICE_CODES = {"voice": 0, "sms": 1, "data": 2, "other": 3}  # = the store's enum order
+DIRECTION_CODES = {"mo": 0, "mt": 1}
 MICRO_UNITS = 1_000_000
 NO_TIER = np.iinfo(np.int64).max
 
@@ -24,6 +25,7 @@ NO_TIER = np.iinfo(np.int64).max
 @dataclass(frozen=True)
 class RateTables:
     tables: pl.DataFrame  # tariff_idx, service, direction, rates_roaming → table_idx
+    table_code: npt.NDArray[np.int32]  # [tariff, service, direction, roaming place] → table
     prefixes: PrefixIndex
     table_set: npt.NDArray[np.int64]  # table → prefix set (trie)
     table_base: npt.NDArray[np.int64]  # table → first entry id
@@ -33,14 +35,43 @@ class RateTables:
     tier_price: npt.NDArray[np.int64]  # [key, tier] → price in micro-units
     zone_index: dict[str, int]
 
+    def _column(self, name: str) -> npt.NDArray[np.int64]:
+        return self.keys[name].to_numpy().astype(np.int64)
+
+    @property
+    def first_increment(self) -> npt.NDArray[np.int64]:
+        return self._column("first_increment")
+
+    @property
+    def next_increment(self) -> npt.NDArray[np.int64]:
+        return self._column("next_increment")
+
+    @property
+    def zone_idx(self) -> npt.NDArray[np.int64]:
+        return self._column("zone_idx")
+
+    @property
+    def fee_micro(self) -> npt.NDArray[np.int64]:
+        return self._column("fee_micro")
+
+    @property
+    def minimum_micro(self) -> npt.NDArray[np.int64]:
+        return self._column("minimum_micro")
+
+    @property
+    def tier_group(self) -> npt.NDArray[np.int64]:
+        return self._column("tier_group")
+
 
 def _micro(column: str) -> pl.Expr:
     return (pl.col(column).cast(pl.Decimal(38, 6)) * MICRO_UNITS).cast(pl.Int64)
 
 
-def compile_rate_tables(rates: pl.DataFrame, bands: pl.DataFrame, max_bands: int) -> RateTables:
+def compile_rate_tables(
+    rates: pl.DataFrame, bands: pl.DataFrame, max_bands: int, places: list[str]
+) -> RateTables:
     """``rates``: every tariff's rows with ``tariff_idx`` and ``unit_bytes`` columns;
-    ``bands``: (tariff_idx, band_id) → band_idx."""
+    ``bands``: (tariff_idx, band_id) → band_idx; ``places``: 'home' then roaming zones."""
     rates = rates.with_columns(pl.col("roaming_zone").fill_null(""))
     tables = (
         rates.select("tariff_idx", "service", "direction", "roaming_zone")
@@ -124,8 +155,15 @@ def compile_rate_tables(rates: pl.DataFrame, bands: pl.DataFrame, max_bands: int
     key_array, tier_array = keyed["key"].to_numpy(), keyed["tier"].to_numpy()
     tier_from[key_array, tier_array] = keyed["tier_base"].cast(pl.Int64).to_numpy()
     tier_price[key_array, tier_array] = keyed["price_micro"].to_numpy()
+    tariffs = int(tables["tariff_idx"].max() or 0) + 1  # type: ignore[arg-type]
+    table_code = np.full((tariffs, len(SERVICE_CODES), 2, len(places)), -1, dtype=np.int32)
+    columns = ("tariff_idx", "service", "direction", "roaming_zone", "table_idx")
+    for tariff, service, direction, roaming, table in tables.select(columns).iter_rows():
+        place = places.index(roaming) if roaming else 0
+        table_code[tariff, SERVICE_CODES[service], DIRECTION_CODES[direction], place] = table
     return RateTables(
         tables=tables.rename({"roaming_zone": "rates_roaming"}),
+        table_code=table_code,
         prefixes=PrefixIndex.build([list(prefixes) for prefixes in set_of]),
         table_set=table_set,
         table_base=table_base,

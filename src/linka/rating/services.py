@@ -2,8 +2,8 @@
 
 A run reads every stored record that can belong to periods starting in the month,
 prepares it (line, account, period, catalog version), rates it with the kernel and
-writes the rated set as one Parquet file, registered with its totals in the same unit
-of work. A run that would change prices because the catalog changed needs ``rerate``;
+writes the rated set as a run folder, registered with its totals in the same unit of
+work. A run that would change prices because the catalog changed needs ``rerate``;
 whatever it changes against the previous run is recorded per line.
 """
 
@@ -23,11 +23,12 @@ from linka.catalog.services import read_version
 from linka.catalog.tables import CatalogVersionRow
 from linka.kernel.clock import Clock
 from linka.rating.errors import NotRatedError, RerateRequiredError
-from linka.rating.kernel import rate_usage
-from linka.rating.model import RatedStatus, from_micro
+from linka.rating.kernel import dictionaries, rate_codes
+from linka.rating.model import STATUSES, RatedStatus, from_micro
 from linka.rating.periods import next_month, parse_period, utc_days_for
-from linka.rating.plan import RatingPlan, compile_plan
-from linka.rating.prepare import prepare_usage
+from linka.rating.plan import compile_plan
+from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
+from linka.rating.runfiles import FILES, scan_codes, scan_decoded, write_run
 from linka.rating.tables import RatingDifferenceRow, RatingRunRow, RatingTotalRow
 from linka.store.bulk import bulk_insert
 from linka.usage.lines import line_directory
@@ -35,11 +36,11 @@ from linka.usage.services import record_files
 from linka.usage.store import UsageStore
 from linka.usage.tables import UsageBatchRow
 
-RATED_COLUMNS = (
-    "source", "record_id", "raw_ref", "line_id", "account_id", "line_msisdn", "period_start",
-    "version_id", "offering_id", "service", "direction", "b_number", "start", "duration_s",
-    "volume", "roaming_country",
+OUTPUT_COLUMNS = (
+    "file_no", "row", "line_id", "account_id", "line_msisdn", "period_start", "version_id",
+    "offering_id", "service", "direction", "start",
 )  # fmt: skip
+NO_LINE = STATUSES.index(RatedStatus.NO_LINE)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,18 @@ def current_run(session: Session, period: str) -> RatingRunRow | None:
     ).first()
 
 
-def _fingerprint(frame: pl.DataFrame) -> str:
-    return hashlib.sha256(frame.write_csv().encode()).hexdigest()
+def read_records(store: UsageStore, paths: list[str]) -> pl.DataFrame:
+    """The rating columns of the given store files, with their file number and row."""
+    if not paths:
+        return pl.DataFrame(schema={"file_no": pl.Int32, "row": pl.Int32})
+    frames = [
+        pl.scan_parquet(store.absolute(path))
+        .select(RECORD_COLUMNS)
+        .with_row_index("row")
+        .with_columns(pl.col("row").cast(pl.Int32), file_no=pl.lit(number, dtype=pl.Int32))
+        for number, path in enumerate(paths)
+    ]
+    return pl.concat(frames).collect()
 
 
 def rate_period(
@@ -76,8 +87,7 @@ def rate_period(
     """Rate all usage of bill periods starting in ``period`` (YYYY-MM)."""
     month = parse_period(period)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    started_at = clock.now()
+    started, started_at = time.perf_counter(), clock.now()
     previous = current_run(session, period)
     version_rows = list(
         session.scalars(
@@ -88,14 +98,13 @@ def rate_period(
     )
     catalog_checksums = ",".join(f"{row.id}:{row.checksum}" for row in version_rows)
     directory = line_directory(session)
-    lines_checksum = _fingerprint(directory)
+    lines_checksum = hashlib.sha256(directory.write_csv().encode()).hexdigest()
     last_batch = session.scalar(select(func.max(UsageBatchRow.id)))
-    if (
-        previous is not None
-        and previous.last_batch_id == last_batch
-        and previous.catalog_checksums == catalog_checksums
-        and previous.lines_checksum == lines_checksum
-    ):
+    if previous is not None and (
+        previous.last_batch_id,
+        previous.catalog_checksums,
+        previous.lines_checksum,
+    ) == (last_batch, catalog_checksums, lines_checksum):
         return RatingResult(period, previous.id, up_to_date=True, records=previous.records)
     if previous is not None and previous.catalog_checksums != catalog_checksums and not rerate:
         raise RerateRequiredError(
@@ -103,27 +112,31 @@ def rate_period(
             f"change; run `linka rate --period {period} --rerate` to re-rate and record "
             "the differences"
         )
-
     if not version_rows:
         raise CatalogNotLoadedError(
             f"no catalog version is valid in {period}: load one with `linka catalog load`"
         )
     plan = compile_plan({row.id: read_version(session, row) for row in version_rows})
     timings["compile_s"] = time.perf_counter() - started
+
     mark = time.perf_counter()
-    files = record_files(session, *utc_days_for(month))
-    records = store.scan(files).collect()
+    paths = record_files(session, *utc_days_for(month))
+    records = read_records(store, paths)
     timings["read_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     prepared = prepare_usage(
-        records,
-        directory,
-        [(row.id, row.effective_from) for row in version_rows],
-        operator_timezone,
+        records, directory, [(r.id, r.effective_from) for r in version_rows], operator_timezone
     ).filter((pl.col("period_start") >= month) & (pl.col("period_start") < next_month(month)))
+    del records
     timings["prepare_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    rated = _rate(prepared, plan)
+    codes = rate_codes(prepared, plan)
+    rated = pl.concat([prepared.select(OUTPUT_COLUMNS), codes], how="horizontal").with_columns(
+        status=pl.when(pl.col("line_id").is_null())
+        .then(pl.lit(NO_LINE, dtype=pl.Int8))
+        .otherwise(pl.col("status"))
+    )
+    del prepared, codes
     timings["rate_s"] = time.perf_counter() - mark
 
     run = RatingRunRow(
@@ -140,44 +153,31 @@ def rate_period(
     )
     session.add(run)
     session.flush()
-    run.path = f"rated/period={period}/run-{run.id:06d}.parquet"
+    run.path = f"rated/period={period}/run-{run.id:06d}"
     mark = time.perf_counter()
-    _write(store, run.path, rated)
+    files = pl.DataFrame(
+        {"file_no": range(len(paths)), "path": paths},
+        schema={"file_no": pl.Int32, "path": pl.String},
+    )
+    write_run(store.absolute(run.path), rated, {**dictionaries(plan), FILES: files})
     timings["write_s"] = time.perf_counter() - mark
-    totals = _totals(session, run.id, rated)
+    totals = _totals(session, run.id, store, run.path)
     changed_lines, changed_amount = 0, dict[str, Decimal]()
     if previous is not None:
-        changed_lines, changed_amount = _differences(session, store, run.id, previous, rated)
+        changed_lines, changed_amount = _differences(session, store, run, previous)
     timings["total_s"] = time.perf_counter() - started
     return RatingResult(
         period, run.id, False, rated.height, totals, changed_lines, changed_amount, timings
     )
 
 
-def _rate(prepared: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
-    rated = pl.concat(
-        [prepared.select(RATED_COLUMNS), rate_usage(prepared, plan)], how="horizontal"
-    )
-    return rated.with_columns(
-        status=pl.when(pl.col("line_id").is_null())
-        .then(pl.lit(RatedStatus.NO_LINE.value))
-        .otherwise(pl.col("status"))
-    )
-
-
-def _write(store: UsageStore, relative: str, rated: pl.DataFrame) -> None:
-    target = store.absolute(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    rated.write_parquet(temporary, compression="lz4")
-    temporary.replace(target)
-
-
-def _totals(session: Session, run_id: int, rated: pl.DataFrame) -> list[RatingTotalRow]:
+def _totals(session: Session, run_id: int, store: UsageStore, path: str) -> list[RatingTotalRow]:
     summary = (
-        rated.group_by("status", pl.col("currency").fill_null(""))
+        scan_decoded(store.absolute(path))
+        .group_by("status_text", pl.col("currency").fill_null(""))
         .agg(records=pl.len(), micro=pl.col("price_micro").fill_null(0).sum())
-        .sort("status", "currency")
+        .sort("status_text", "currency")
+        .collect()
     )
     rows = [
         RatingTotalRow(
@@ -194,20 +194,32 @@ def _totals(session: Session, run_id: int, rated: pl.DataFrame) -> list[RatingTo
     return rows
 
 
+def _with_paths(store: UsageStore, run: RatingRunRow) -> pl.LazyFrame:
+    folder = store.absolute(run.path)
+    currency = pl.read_parquet(folder / "tariff_idx.parquet").select("tariff_idx", "currency")
+    return (
+        scan_codes(folder)
+        .select("file_no", "row", "line_id", "tariff_idx", "price_micro")
+        .join(pl.scan_parquet(folder / f"{FILES}.parquet"), on="file_no")
+        .join(currency.lazy(), on="tariff_idx", how="left")
+        .drop("file_no", "tariff_idx")
+    )
+
+
 def _differences(
-    session: Session, store: UsageStore, run_id: int, previous: RatingRunRow, rated: pl.DataFrame
+    session: Session, store: UsageStore, run: RatingRunRow, previous: RatingRunRow
 ) -> tuple[int, dict[str, Decimal]]:
     """Per line and currency: amounts before and after, where any record's price changed."""
-    keys = ["source", "record_id"]
-    before = pl.read_parquet(
-        store.absolute(previous.path), columns=[*keys, "line_id", "currency", "price_micro"]
-    )
-    now = rated.select(*keys, "line_id", "currency", "price_micro")
-    joined = before.join(now, on=keys, how="full", suffix="_new", coalesce=True).with_columns(
-        line=pl.coalesce("line_id_new", "line_id"),
-        cur=pl.coalesce("currency_new", "currency").fill_null(""),
-        old=pl.col("price_micro").fill_null(0),
-        new=pl.col("price_micro_new").fill_null(0),
+    keys = ["path", "row"]
+    joined = (
+        _with_paths(store, previous)
+        .join(_with_paths(store, run), on=keys, how="full", suffix="_new", coalesce=True)
+        .with_columns(
+            line=pl.coalesce("line_id_new", "line_id"),
+            cur=pl.coalesce("currency_new", "currency").fill_null(""),
+            old=pl.col("price_micro").fill_null(0),
+            new=pl.col("price_micro_new").fill_null(0),
+        )
     )
     per_line = (
         joined.filter(pl.col("line").is_not_null())
@@ -219,35 +231,65 @@ def _differences(
         )
         .filter(pl.col("records_changed") > 0)
         .sort("line", "cur")
+        .collect()
     )
     if per_line.height:
         bulk_insert(
             session,
             RatingDifferenceRow,
             per_line.select(
-                pl.lit(run_id).alias("run_id"),
+                pl.lit(run.id).alias("run_id"),
                 pl.col("line").alias("line_id"),
                 pl.col("cur").alias("currency"),
                 "records_changed",
-                (pl.col("previous_micro").cast(pl.Decimal(38, 0)) / 1_000_000)
-                .cast(pl.Decimal(20, 6))
-                .alias("previous_amount"),
-                (pl.col("new_micro").cast(pl.Decimal(38, 0)) / 1_000_000)
-                .cast(pl.Decimal(20, 6))
-                .alias("new_amount"),
+                _amount("previous_micro").alias("previous_amount"),
+                _amount("new_micro").alias("new_amount"),
             ),
         )
     change = per_line.group_by("cur").agg((pl.col("new_micro") - pl.col("previous_micro")).sum())
     return per_line.height, {cur: from_micro(micro) for cur, micro in change.iter_rows()}
 
 
+def _amount(micro: str) -> pl.Expr:
+    """Micro-units → exact Decimal(20, 6)."""
+    return (pl.col(micro).cast(pl.Decimal(38, 0)) / 1_000_000).cast(pl.Decimal(20, 6))
+
+
 def rated_usage(session: Session, store: UsageStore, period: str) -> pl.LazyFrame:
-    """The current rated usage of a period (newest run)."""
+    """The current rated usage of a period (newest run), decoded, with store paths."""
     run = current_run(session, period)
     if run is None:
         raise NotRatedError(f"{period} has not been rated yet: run `linka rate --period {period}`")
-    return pl.scan_parquet(store.absolute(run.path))
+    return scan_decoded(store.absolute(run.path))
+
+
+DETAIL_COLUMNS = ("record_id", "source", "raw_ref", "b_number", "duration_s", "roaming_country")
+
+
+def with_record_details(store: UsageStore, rated: pl.DataFrame) -> pl.DataFrame:
+    """Rated rows (with ``path`` and ``row``) joined with their records' own fields."""
+    details = []
+    for path in rated["path"].unique().sort().to_list():
+        rows = rated.filter(pl.col("path") == path).select("row")
+        details.append(
+            pl.scan_parquet(store.absolute(path))
+            .with_row_index("row")
+            .with_columns(
+                pl.col("row").cast(pl.Int32),
+                pl.lit(path).alias("path"),
+                (pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0)).alias(
+                    "volume"
+                ),
+            )
+            .join(rows.lazy(), on="row", how="semi")
+            .select("path", "row", *DETAIL_COLUMNS, "volume")
+            .collect()
+        )
+    if not details:
+        return rated
+    return rated.join(pl.concat(details), on=["path", "row"], how="left", maintain_order="left")
 
 
 def registered_rated_paths(session: Session) -> set[str]:
+    """Run folders the register knows (everything else under rated/ is crash debris)."""
     return set(session.scalars(select(RatingRunRow.path)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import polars as pl
 import pyarrow as pa
 
 
@@ -41,6 +42,12 @@ RECORD_SCHEMA = pa.schema(
         pa.field("raw_ref", pa.string(), nullable=False),  # file:line or equivalent
     ]
 )
+
+
+SERVICE_ENUM = pl.Enum([s.value for s in UsageService])
+DIRECTION_ENUM = pl.Enum(["mo", "mt"])
+"""In the store, service and direction are Polars enums (small integers on disk and in
+memory); their category order is also the rating kernel's service and direction code."""
 
 
 class RejectReason(StrEnum):

@@ -120,7 +120,7 @@ def import_usage(
     )
     session.add(batch)
     session.flush()
-    written = store.write_batch(batch.id, accepted.to_arrow(), waiting.to_arrow())
+    written = store.write_batch(batch.id, accepted, waiting)
     _register_files(session, batch.id, written)
     if parsed.rejects:
         rejects = pl.DataFrame(
@@ -239,7 +239,7 @@ def reprocess_suspense(
         )
         session.add(batch)
         session.flush()
-        written = store.write_batch(batch.id, release.to_arrow(), still.to_arrow())
+        written = store.write_batch(batch.id, release, still)
         _register_files(session, batch.id, written)
         session.execute(
             update(UsageBatchFileRow)

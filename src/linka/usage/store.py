@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Final
 
 import polars as pl
-import pyarrow as pa
 
-from linka.usage.records import RECORD_SCHEMA
+from linka.usage.records import DIRECTION_ENUM, RECORD_SCHEMA, SERVICE_ENUM
 
 COMPRESSION: Final = "lz4"  # fast to write and read; zstd is smaller but slower to write
 
@@ -38,6 +37,13 @@ class WrittenFile:
     day: date | None
     path: str  # relative to the store root
     rows: int
+
+
+def with_enums(frame: pl.DataFrame) -> pl.DataFrame:
+    """Service and direction as the store's enums (idempotent)."""
+    return frame.with_columns(
+        pl.col("service").cast(SERVICE_ENUM), pl.col("direction").cast(DIRECTION_ENUM)
+    )
 
 
 class UsageStore:
@@ -54,24 +60,22 @@ class UsageStore:
         return self.root / relative
 
     def write_batch(
-        self, batch_id: int, records: pa.Table, suspense: pa.Table
+        self, batch_id: int, records: pl.DataFrame, suspense: pl.DataFrame
     ) -> list[WrittenFile]:
         """Write a batch's accepted records (one file per day) and its suspense file."""
         written: list[WrittenFile] = []
-        frame = pl.from_arrow(records)
-        assert isinstance(frame, pl.DataFrame)
+        frame = records
         if frame.height:
-            frame = frame.with_columns(pl.col("start").dt.date().alias("_day")).sort("start")
+            frame = with_enums(frame).with_columns(pl.col("start").dt.date().alias("_day"))
+            frame = frame.sort("start", maintain_order=True)
             for (day,), part in frame.group_by("_day", maintain_order=True):
                 relative = f"records/day={day}/batch-{batch_id:06d}.parquet"
                 self._write(relative, part.drop("_day"))
                 written.append(WrittenFile("records", day, relative, part.height))
-        if suspense.num_rows:
+        if suspense.height:
             relative = f"suspense/batch-{batch_id:06d}.parquet"
-            waiting = pl.from_arrow(suspense)
-            assert isinstance(waiting, pl.DataFrame)
-            self._write(relative, waiting)
-            written.append(WrittenFile("suspense", None, relative, suspense.num_rows))
+            self._write(relative, with_enums(suspense))
+            written.append(WrittenFile("suspense", None, relative, suspense.height))
         return written
 
     def _write(self, relative: str, frame: pl.DataFrame) -> None:
@@ -95,7 +99,10 @@ class UsageStore:
             self.absolute(relative).unlink(missing_ok=True)
 
     def unregistered(self, registered: set[str]) -> list[str]:
-        """Files on disk that no committed batch names (left by a crash); for clean-up."""
+        """Files on disk that no committed batch or run names (left by a crash).
+
+        ``registered`` holds file paths and folder paths (a rating run is a folder).
+        """
         if not self.root.exists():
             return []
         found = [
@@ -103,7 +110,13 @@ class UsageStore:
             for path in self.root.rglob("*.parquet*")
             if path.is_file()
         ]
-        return sorted(p for p in found if p not in registered)
+        return sorted(
+            p
+            for p in found
+            if p not in registered and not any(p.startswith(f"{r}/") for r in registered)
+        )
 
 
-_POLARS_SCHEMA = dict(pl.from_arrow(RECORD_SCHEMA.empty_table()).schema)  # type: ignore[union-attr]
+_POLARS_SCHEMA = dict(
+    with_enums(pl.from_arrow(RECORD_SCHEMA.empty_table())).schema  # type: ignore[arg-type]
+)

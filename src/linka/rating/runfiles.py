@@ -1,0 +1,57 @@
+"""A rating run on disk: the rated records (integer codes) and the tables that decode them.
+
+``rated/period=2026-03/run-000012/`` holds ``usage.parquet`` (one row per record: where it
+is in the store — file number and row — its line, account, period, service, start and the
+kernel's codes and amounts) plus small Parquet tables: ``files`` (file number → store
+path) and one per code column (status, key, tariff_idx, location_idx, allowance_idx).
+Keeping text out of the big file makes writing and summing it fast; a reader joins the
+small tables back when it needs names.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+from linka.rating.kernel import decode
+
+USAGE = "usage.parquet"
+FILES = "files"
+
+
+def write_run(folder: Path, usage: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> None:
+    """Write the run into ``folder`` atomically (a temporary folder renamed at the end)."""
+    temporary = folder.with_name(folder.name + ".tmp")
+    if temporary.exists():
+        shutil.rmtree(temporary)
+    temporary.mkdir(parents=True)
+    usage.write_parquet(temporary / USAGE, compression="lz4", statistics=True)
+    for name, table in tables.items():
+        table.write_parquet(temporary / f"{name}.parquet")
+    if folder.exists():  # a crash left a run the register never committed
+        shutil.rmtree(folder)
+    os.replace(temporary, folder)
+
+
+def read_tables(folder: Path) -> dict[str, pl.DataFrame]:
+    return {
+        path.stem: pl.read_parquet(path)
+        for path in sorted(folder.glob("*.parquet"))
+        if path.name != USAGE
+    }
+
+
+def scan_codes(folder: Path) -> pl.LazyFrame:
+    return pl.scan_parquet(folder / USAGE)
+
+
+def scan_decoded(folder: Path) -> pl.LazyFrame:
+    """The run's records with names instead of codes (status text, tariff, rule, …)."""
+    tables = read_tables(folder)
+    codes = {name: table for name, table in tables.items() if name != FILES}
+    return decode(scan_codes(folder), codes).join(
+        tables[FILES].lazy(), on="file_no", how="left", maintain_order="left"
+    )
