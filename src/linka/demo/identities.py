@@ -45,13 +45,18 @@ def foreign_vat_id(rng: random.Random, country: str) -> str:
 
 
 def _account_part(rng: random.Random, digits: int) -> str:
-    """A Czech account-number part that passes the mod-11 weights of its length."""
+    """A Czech account-number part that passes the mod-11 weights of its length.
+
+    The last weight is 1, so the last digit is what completes the sum to a multiple of
+    11; drawing it instead of retrying whole numbers keeps the demo's 30,000 direct
+    debits fast (a draw whose completion would be 10 is repeated).
+    """
     weights = (6, 3, 7, 9, 10, 5, 8, 4, 2, 1)[-digits:]
     while True:
-        number = [rng.randint(0, 9) for _ in range(digits)]
-        number[0] = rng.randint(1, 9)
-        if sum(w * d for w, d in zip(weights, number, strict=True)) % 11 == 0:
-            return "".join(map(str, number))
+        number = [rng.randint(1, 9), *(rng.randint(0, 9) for _ in range(digits - 2))]
+        last = -sum(w * d for w, d in zip(weights, number, strict=False)) % 11
+        if last < 10:
+            return "".join(map(str, number)) + str(last)
 
 
 def bank_account(rng: random.Random) -> tuple[str, str]:
@@ -65,17 +70,24 @@ def bank_account(rng: random.Random) -> tuple[str, str]:
 
 def mobile_msisdn(rng: random.Random) -> str:
     while True:
-        candidate = f"+420{rng.choice(MOBILE_RANGES)}{rng.randint(0, 999_999):06d}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
-            return candidate
+        national = f"{rng.choice(MOBILE_RANGES)}{rng.randint(0, 999_999):06d}"
+        if _valid_czech(national):
+            return f"+420{national}"
 
 
 def fixed_msisdn(rng: random.Random) -> str:
     while True:
         area = rng.choice(FIXED_RANGES)
-        candidate = f"+420{area}{rng.randint(0, 10 ** (9 - len(area)) - 1):0{9 - len(area)}d}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
-            return candidate
+        national = f"{area}{rng.randint(0, 10 ** (9 - len(area)) - 1):0{9 - len(area)}d}"
+        if _valid_czech(national):
+            return f"+420{national}"
+
+
+def _valid_czech(national: str) -> bool:
+    """phonenumbers' verdict on +420 ``national``; building the number directly skips
+    parsing text, which is most of the cost when the demo draws 130,000 numbers."""
+    number = phonenumbers.PhoneNumber(country_code=420, national_number=int(national))
+    return bool(phonenumbers.is_valid_number(number))
 
 
 def iccid(serial: int) -> str:

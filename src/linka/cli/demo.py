@@ -1,0 +1,156 @@
+"""``linka demo``: build the demo operator (a Czech MVNO) in the configured data directory.
+
+Zero setup: with no ``LINKA_*`` variables the data directory is ``./var`` and the
+database a SQLite file in it. The build is deterministic for a seed; it ends with a
+summary and the database's content digest (``linka db digest`` prints the same).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from linka.cli.runtime import console, open_database, settings, user_errors
+from linka.demo.operator import DEMO_NOW, build_demo, embedded_database, reset_demo
+from linka.demo.summary import DemoSummary
+
+SEED = typer.Option(1, "--seed", help="Seed of every random choice: same seed, same content.")
+CUSTOMERS = typer.Option(
+    1000, "--customers", min=0, help="Customers to generate (~1.3 lines each)."
+)
+RESET = typer.Option(
+    False,
+    "--reset",
+    help="First delete what an earlier run made: the data directory's database (another "
+    "configured database is emptied, after confirmation) and its catalog and usage folders.",
+)
+YES = typer.Option(False, "--yes", "-y", help="Do not ask before emptying a non-embedded database.")
+STATUSES = ("active", "pending", "suspended", "barred", "terminated")
+
+
+@user_errors
+def demo(
+    seed: int = SEED, customers: int = CUSTOMERS, reset: bool = RESET, yes: bool = YES
+) -> None:
+    """Build a realistic Czech MVNO: catalog, 5,000-prefix rate deck, customers and lines.
+
+    The demo builds on an empty database only; run it again with --reset to start over.
+    """
+    config = settings()
+    data_dir = config.data_dir
+    url = config.resolved_database_url
+    if reset:
+        if embedded_database(url, data_dir) is None and not yes:
+            typer.confirm(
+                f"--reset empties every linka table of {_shown(url)}, which is not the data "
+                "directory's own database. Continue?",
+                abort=True,
+            )
+        for step in reset_demo(url, data_dir):
+            console.print(f"reset: {step}", highlight=False)
+    with (
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+        open_database() as database,
+    ):
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        summary = build_demo(database, data_dir, seed=seed, customers=customers, progress=progress)
+    print_summary(summary)
+
+
+def print_summary(summary: DemoSummary) -> None:
+    """The catalog, the customers, the lines per offering and status, and where it all is."""
+    catalog = summary.catalog
+    console.print(
+        f"[bold]Demo operator built[/] (seed {summary.seed}, demo date {summary.today}, "
+        f"clock at {DEMO_NOW:%Y-%m-%d %H:%M} UTC)",
+        highlight=False,
+    )
+    table = Table(title=f"Catalog {catalog.catalog_id} {catalog.version}", show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right")
+    for label, value in (
+        ("effective from", catalog.effective_from.isoformat()),
+        ("offerings", f"{len(catalog.offerings)}"),
+        ("tariffs", f"{catalog.tariffs}"),
+        ("international deck prefixes", f"{catalog.deck_prefixes:,}"),
+        ("explicit rate rows", f"{catalog.rate_rows:,}"),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+
+    figures = summary.customers
+    table = Table(title="Customers and accounts")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    rows = [("customers", figures.customers)]
+    rows += [(f"  {kind}s", count) for kind, count in figures.by_kind.items()]
+    rows += [(f"  segment {name}", count) for name, count in figures.by_segment.items()]
+    rows += [
+        (f"  organisations, tax profile {profile}", count)
+        for profile, count in figures.organisations_by_tax_profile.items()
+    ]
+    rows.append(("billing accounts", figures.accounts))
+    rows += [(f"  {kind}", count) for kind, count in figures.accounts_by_payment_type.items()]
+    rows += [(f"  paid by {m}", count) for m, count in figures.accounts_by_payment_method.items()]
+    for label, count in rows:
+        table.add_row(label, f"{count:,}")
+    console.print(table)
+
+    statuses = [s for s in STATUSES if s in figures.lines_by_status]
+    table = Table(title="Lines per offering and status")
+    for column in ("offering", "name", "monthly fee (CZK excl. VAT)", *statuses, "total"):
+        table.add_column(column, justify="left" if column in ("offering", "name") else "right")
+    for offering in catalog.offerings:
+        table.add_row(
+            offering.id,
+            offering.name,
+            _money(offering.monthly_fee),
+            *(f"{offering.lines.get(s, 0):,}" for s in statuses),
+            f"{offering.total:,}",
+        )
+    table.add_row(
+        "all",
+        "",
+        "",
+        *(f"{figures.lines_by_status[s]:,}" for s in statuses),
+        f"{figures.lines:,}",
+        style="bold",
+    )
+    console.print(table)
+
+    table = Table(title="Where the data lives", show_header=False)
+    table.add_column("")
+    table.add_column("")
+    table.add_row("data directory", str(summary.data_dir))
+    table.add_row("database", summary.database)
+    table.add_row("catalog folder", str(summary.catalog_dir))
+    console.print(table)
+    steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
+    console.print(f"built in {sum(summary.timings.values()):.1f} s: {steps}", highlight=False)
+    console.print(f"content digest: [bold]{summary.digest}[/]", highlight=False)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount.quantize(Decimal('0.01')):,}"
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
