@@ -11,18 +11,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linka.catalog.compile import compile_catalog
-from linka.rating.kernel import USAGE_COLUMNS, rate_usage
-from linka.rating.plan import compile_plan
+from linka.rating.kernel import USAGE_COLUMNS, rate_usage, with_offering_idx
+from linka.rating.plan import RatingPlan, compile_plan
 from linka.rating.reference import ReferenceRater
 from tests.rating.generated import GeneratedCatalog, catalogs, usage
 
 COMPARED = ("status", "rule_id", "billable", "included", "allowance_id", "price_micro", "location")
 
 
-def frame_of(records: list[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [{k: r[k] for k in USAGE_COLUMNS} for r in records], schema=USAGE_COLUMNS, orient="row"
+def frame_of(records: list[dict[str, Any]], plan: RatingPlan) -> pl.DataFrame:
+    columns = {**USAGE_COLUMNS, "offering_id": pl.String()}
+    columns.pop("offering_idx")
+    frame = pl.DataFrame(
+        [{k: r[k] for k in columns} for r in records], schema=columns, orient="row"
     )
+    return with_offering_idx(frame, plan)
 
 
 @settings(
@@ -36,7 +39,8 @@ def test_kernel_equals_reference(data: st.DataObject, generated: GeneratedCatalo
         version = compile_catalog(generated.write(Path(folder)))
     records = data.draw(usage(generated.prefixes))
 
-    kernel = rate_usage(frame_of(records), compile_plan({1: version})).to_dicts()
+    plan = compile_plan({1: version})
+    kernel = rate_usage(frame_of(records, plan), plan).to_dicts()
     reference = ReferenceRater({1: version}).rate(records)
 
     for record, fast, slow in zip(records, kernel, reference, strict=True):

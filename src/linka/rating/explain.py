@@ -38,10 +38,12 @@ def _digits(msisdn: str) -> int:
 
 def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) -> ExplainedLine:
     digits = _digits(msisdn)
-    if session.scalar(select(LineRow.id).where(LineRow.msisdn == f"+{digits}").limit(1)) is None:
+    line_ids = list(session.scalars(select(LineRow.id).where(LineRow.msisdn == f"+{digits}")))
+    if not line_ids:
         raise LinkaError(f"no line has the number +{digits}")
     rated = with_record_details(
-        store, rated_usage(session, store, period).filter(pl.col("line_msisdn") == digits).collect()
+        store,
+        rated_usage(session, store, period).filter(pl.col("line_id").is_in(line_ids)).collect(),
     )
     sources = _rule_sources(session, rated)
     records = (

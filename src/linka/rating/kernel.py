@@ -28,7 +28,7 @@ USAGE_COLUMNS: dict[str, pl.DataType] = {
     "line_id": pl.Int64(),
     "period": pl.Int64(),  # bill period key (e.g. days since epoch of its first day)
     "version_id": pl.Int64(),
-    "offering_id": pl.String(),
+    "offering_idx": pl.Int32(),  # the line's offering in the plan (see with_offering_idx)
     "service": pl.String(),
     "direction": pl.String(),
     "b_number": pl.Int64(),
@@ -105,6 +105,16 @@ def rate_codes(usage: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
             "price_micro": prices,
         },
         schema=CODE_SCHEMA,
+    )
+
+
+def with_offering_idx(frame: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
+    """Add ``offering_idx`` from ``version_id`` and ``offering_id`` (null: not in the plan)."""
+    return frame.join(
+        plan.offerings.select("version_id", "offering_id", "offering_idx"),
+        on=["version_id", "offering_id"],
+        how="left",
+        maintain_order="left",
     )
 
 
@@ -188,11 +198,8 @@ class _Resolved:
 def _resolve(frame: pl.DataFrame, plan: RatingPlan) -> _Resolved:
     """Offering → tariff, country → place and roaming rates, then the prefix table."""
     n = frame.height
-    offering_frame = frame.select("version_id", "offering_id").join(
-        plan.offerings, on=["version_id", "offering_id"], how="left", maintain_order="left"
-    )
-    tariff = offering_frame["tariff_idx"].fill_null(-1).to_numpy().astype(np.int64)
-    offering = offering_frame["offering_idx"].fill_null(-1).to_numpy().astype(np.int64)
+    offering = frame["offering_idx"].fill_null(-1).to_numpy().astype(np.int64)
+    tariff = np.where(offering >= 0, plan.offering_tariff[np.maximum(offering, 0)], -1)
     service = frame["service"].cast(SERVICE_ENUM).to_physical().to_numpy().astype(np.int64)
     direction = frame["direction"].cast(DIRECTION_ENUM).to_physical().to_numpy().astype(np.int64)
     location = np.zeros(n, dtype=np.int64)

@@ -64,6 +64,12 @@ class RatingPlan:
     allowances: AllowanceTables
 
     @property
+    def offering_tariff(self) -> npt.NDArray[np.int64]:
+        """Tariff index of each offering index."""
+        ordered = self.offerings.sort("offering_idx")["tariff_idx"].to_numpy()
+        return np.asarray(ordered if len(ordered) else [-1], dtype=np.int64)
+
+    @property
     def place_index(self) -> dict[str, int]:
         return {place: i for i, place in enumerate(self.location_ids)}
 

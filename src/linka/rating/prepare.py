@@ -36,9 +36,12 @@ def prepare_usage(
     records: pl.DataFrame,
     directory: pl.DataFrame,
     versions: list[tuple[int, date]],
+    offerings: pl.DataFrame,
     operator_timezone: str,
 ) -> pl.DataFrame:
     """Kernel input plus ``line_id``, ``account_id``, ``period_start`` and ``version_id``.
+
+    ``offerings`` maps (version_id, offering_id) to the plan's ``offering_idx``.
 
     ``records`` carries RECORD_COLUMNS (plus any identity columns, kept as they are);
     records whose number had no line in service at their time keep a null ``line_id``.
@@ -94,7 +97,20 @@ def prepare_usage(
         version_id=pl.Series(version).replace(-1, None),
         volume=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
     ).drop("_from", "_until", "_cycle", "timezone", "_local_day")
-    return frame.sort("start", maintain_order=True).drop("_row")
+    frame = _with_offering(frame, offerings)
+    return frame.sort("start", maintain_order=True).drop("_row", "offering_id")
+
+
+def _with_offering(frame: pl.DataFrame, offerings: pl.DataFrame) -> pl.DataFrame:
+    """``offering_idx`` per record through its line: a join of lines, not of records."""
+    per_line = (
+        frame.select("line_id", "offering_id", "version_id")
+        .drop_nulls()
+        .unique()
+        .join(offerings, on=["version_id", "offering_id"], how="left")
+        .select("line_id", "version_id", "offering_idx")
+    )
+    return frame.join(per_line, on=["line_id", "version_id"], how="left", maintain_order="left")
 
 
 def _period_start(local_day: I64, cycle_day: I64) -> I64:

@@ -99,30 +99,63 @@ def price(
     safe_tariff = np.maximum(tariff, 0)
     divisor = np.select([service == 0, service == 2], [60, plan.data_unit[safe_tariff]], 1)
     unit = plan.rounding_unit[safe_tariff]
+    rounded = _round(units, tier_price, divisor * unit, plan.rounding_mode[safe_tariff])
+    result: I64 = np.maximum(
+        rates.fee_micro[safe_key] + rounded * unit, rates.minimum_micro[safe_key]
+    )
+    return result
+
+
+_SAFE = 2**62
+
+
+def _round(units: I64, prices: I64, den: I64, mode: I64) -> I64:
+    """round(Σ units × prices / den) per row by its mode; exact in int64 when it cannot
+    overflow (the usual case), in Polars' 128-bit integers otherwise."""
+    width = units.shape[1]
+    biggest = int(np.abs(units).max(initial=0)) * int(np.abs(prices).max(initial=0)) * width
+    if biggest < _SAFE:
+        numerator = (units * prices).sum(axis=1)
+        quotient, rest = np.divmod(numerator, den)
+        half_up = (2 * numerator + den) // (2 * den)
+        up = quotient + (rest > 0)
+        even = quotient + ((2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1)))
+        result: I64 = np.select(
+            [mode == _HALF_UP, mode == _DOWN, mode == _UP], [half_up, quotient, up], even
+        )
+        return result
     columns = {f"u{t}": units[:, t] for t in range(width)}
-    columns |= {f"p{t}": tier_price[:, t] for t in range(width)}
-    frame = pl.DataFrame(columns | {"den": divisor * unit, "mode": plan.rounding_mode[safe_tariff]})
-    numerator = pl.sum_horizontal(
+    columns |= {f"p{t}": prices[:, t] for t in range(width)}
+    frame = pl.DataFrame(columns | {"den": den, "mode": mode})
+    wide = pl.sum_horizontal(
         pl.col(f"u{t}").cast(pl.Int128) * pl.col(f"p{t}") for t in range(width)
     )
-    den = pl.col("den").cast(pl.Int128)
-    quotient, rest = numerator // den, numerator % den
-    mode = pl.col("mode")
-    rounded = (
+    divisor = pl.col("den").cast(pl.Int128)
+    quotient_expr, rest_expr = wide // divisor, wide % divisor
+    column = pl.col("mode")
+    wide_result: I64 = (
         frame.select(
-            pl.when(mode == MODE_CODES[Rounding.HALF_UP])
-            .then((2 * numerator + den) // (2 * den))
-            .when(mode == MODE_CODES[Rounding.DOWN])
-            .then(quotient)
-            .when(mode == MODE_CODES[Rounding.UP])
-            .then((numerator + den - 1) // den)
-            .otherwise(quotient + ((2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1))))
+            pl.when(column == _HALF_UP)
+            .then((2 * wide + divisor) // (2 * divisor))
+            .when(column == _DOWN)
+            .then(quotient_expr)
+            .when(column == _UP)
+            .then((wide + divisor - 1) // divisor)
+            .otherwise(
+                quotient_expr
+                + (
+                    (2 * rest_expr > divisor)
+                    | ((2 * rest_expr == divisor) & (quotient_expr % 2 == 1))
+                )
+            )
             .cast(pl.Int64)
         )
         .to_series()
         .to_numpy()
     )
-    result: I64 = np.maximum(
-        rates.fee_micro[safe_key] + rounded * unit, rates.minimum_micro[safe_key]
-    )
-    return result
+    return wide_result
+
+
+_HALF_UP = MODE_CODES[Rounding.HALF_UP]
+_DOWN = MODE_CODES[Rounding.DOWN]
+_UP = MODE_CODES[Rounding.UP]

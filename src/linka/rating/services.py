@@ -36,10 +36,7 @@ from linka.usage.services import record_files
 from linka.usage.store import UsageStore
 from linka.usage.tables import UsageBatchRow
 
-OUTPUT_COLUMNS = (
-    "file_no", "row", "line_id", "account_id", "line_msisdn", "period_start", "version_id",
-    "offering_id", "service", "direction", "start",
-)  # fmt: skip
+OUTPUT_COLUMNS = ("file_no", "row", "line_id", "account_id", "period_start", "service", "start")
 NO_LINE = STATUSES.index(RatedStatus.NO_LINE)
 
 
@@ -125,7 +122,11 @@ def rate_period(
     timings["read_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     prepared = prepare_usage(
-        records, directory, [(r.id, r.effective_from) for r in version_rows], operator_timezone
+        records,
+        directory,
+        [(r.id, r.effective_from) for r in version_rows],
+        plan.offerings.select("version_id", "offering_id", "offering_idx"),
+        operator_timezone,
     ).filter((pl.col("period_start") >= month) & (pl.col("period_start") < next_month(month)))
     del records
     timings["prepare_s"] = time.perf_counter() - mark
@@ -161,7 +162,7 @@ def rate_period(
     )
     write_run(store.absolute(run.path), rated, {**dictionaries(plan), FILES: files})
     timings["write_s"] = time.perf_counter() - mark
-    totals = _totals(session, run.id, store, run.path)
+    totals = _totals(session, run.id, rated, dictionaries(plan))
     changed_lines, changed_amount = 0, dict[str, Decimal]()
     if previous is not None:
         changed_lines, changed_amount = _differences(session, store, run, previous)
@@ -171,13 +172,18 @@ def rate_period(
     )
 
 
-def _totals(session: Session, run_id: int, store: UsageStore, path: str) -> list[RatingTotalRow]:
+def _totals(
+    session: Session, run_id: int, rated: pl.DataFrame, tables: dict[str, pl.DataFrame]
+) -> list[RatingTotalRow]:
+    """Records and amount per status and currency, summed on codes, then named."""
     summary = (
-        scan_decoded(store.absolute(path))
+        rated.group_by("status", "tariff_idx")
+        .agg(records=pl.len(), micro=pl.col("price_micro").sum())
+        .join(tables["status"], on="status", how="left")
+        .join(tables["tariff_idx"], on="tariff_idx", how="left")
         .group_by("status_text", pl.col("currency").fill_null(""))
-        .agg(records=pl.len(), micro=pl.col("price_micro").fill_null(0).sum())
+        .agg(pl.col("records").sum(), pl.col("micro").sum())
         .sort("status_text", "currency")
-        .collect()
     )
     rows = [
         RatingTotalRow(
@@ -263,7 +269,9 @@ def rated_usage(session: Session, store: UsageStore, period: str) -> pl.LazyFram
     return scan_decoded(store.absolute(run.path))
 
 
-DETAIL_COLUMNS = ("record_id", "source", "raw_ref", "b_number", "duration_s", "roaming_country")
+DETAIL_COLUMNS = (
+    "record_id", "source", "raw_ref", "direction", "b_number", "duration_s", "roaming_country",
+)  # fmt: skip
 
 
 def with_record_details(store: UsageStore, rated: pl.DataFrame) -> pl.DataFrame:
