@@ -26,7 +26,7 @@ def _digest(output: str) -> str:
 
 
 def test_demo_prints_the_summary_and_the_digest(cli: Cli, wide: None) -> None:
-    out = cli("demo", "--customers", "30")
+    out = cli("demo", "--customers", "30", "--records", "2000")
     for expected in (
         "Demo operator built (seed 1, demo date 2026-03-31",
         "international deck prefixes │      5,000",
@@ -40,9 +40,9 @@ def test_demo_prints_the_summary_and_the_digest(cli: Cli, wide: None) -> None:
     digest = _digest(out)
     assert cli("db", "digest").startswith(digest)
 
-    refused = cli("demo", "--customers", "30", expect=1)
+    refused = cli("demo", "--customers", "30", "--records", "2000", expect=1)
     assert "already holds 30 customers" in refused
-    again = cli("demo", "--customers", "30", "--reset", "--yes")
+    again = cli("demo", "--customers", "30", "--records", "2000", "--reset", "--yes")
     assert "reset: emptied" in again
     assert _digest(again) == digest
 
@@ -53,10 +53,12 @@ def test_demo_runs_with_zero_setup_in_the_data_directory(
     monkeypatch.delenv("LINKA_DATABASE_URL", raising=False)
     monkeypatch.setenv("LINKA_DATA_DIR", str(tmp_path / "var"))
     runner = CliRunner()
-    first = runner.invoke(app, ["demo", "--customers", "5", "--seed", "9"])
+    first = runner.invoke(app, ["demo", "--customers", "5", "--records", "300", "--seed", "9"])
     assert first.exit_code == 0, first.output
     assert (tmp_path / "var/linka.db").is_file()
-    again = runner.invoke(app, ["demo", "--customers", "5", "--seed", "9", "--reset"])
+    again = runner.invoke(
+        app, ["demo", "--customers", "5", "--records", "300", "--seed", "9", "--reset"]
+    )
     assert again.exit_code == 0, again.output
     assert f"reset: deleted {(tmp_path / 'var/linka.db').resolve()}" in again.output
     assert _digest(again.output) == _digest(first.output)

@@ -37,8 +37,8 @@ def test_the_demo_of_60_customers_holds_exactly_this_on_every_database(
 ) -> None:
     """Built twice — on SQLite: into two files; on PostgreSQL: there and into a SQLite
     file — the content is the same to the digest."""
-    summary = build_demo(db, tmp_path / "data", seed=1, customers=60)
-    again = build_demo(fresh_sqlite, tmp_path / "again", seed=1, customers=60)
+    summary = build_demo(db, tmp_path / "data", seed=1, customers=60, records=5_000)
+    again = build_demo(fresh_sqlite, tmp_path / "again", seed=1, customers=60, records=5_000)
     assert again.digest == summary.digest
     assert (again.catalog, again.customers) == (summary.catalog, summary.customers)
 
@@ -79,20 +79,22 @@ def test_the_demo_refuses_a_database_with_data_and_reset_empties_it(
     db: Database, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    first = build_demo(db, data, seed=3, customers=10)
-    (data / "usage").mkdir()
+    first = build_demo(db, data, seed=3, customers=10, records=500)
+    assert (data / "usage").is_dir()
+    assert (data / "cdr").is_dir()
     with pytest.raises(DemoExistsError, match=r"already holds 10 customers .* --reset"):
-        build_demo(db, data, seed=3, customers=10)
+        build_demo(db, data, seed=3, customers=10, records=500)
 
     url = db.url.render_as_string(hide_password=False)
     db.dispose()
     done = reset_demo(url, data)
     assert done[0].startswith("emptied ")
     assert not (data / "usage").exists()
+    assert not (data / "cdr").exists()
     assert not (data / "catalog").exists()
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(CustomerRow)) == 0
-    rebuilt = build_demo(db, data, seed=4, customers=10)
+    rebuilt = build_demo(db, data, seed=4, customers=10, records=500)
     assert rebuilt.customers.customers == 10
     assert rebuilt.digest != first.digest  # another seed, other content
 

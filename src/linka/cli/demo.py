@@ -16,6 +16,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from linka.cli.runtime import console, open_database, settings, user_errors
+from linka.demo.month import MonthSummary
 from linka.demo.operator import DEMO_NOW, build_demo, embedded_database, reset_demo
 from linka.demo.summary import DemoSummary
 
@@ -30,14 +31,24 @@ RESET = typer.Option(
     "configured database is emptied, after confirmation) and its catalog and usage folders.",
 )
 YES = typer.Option(False, "--yes", "-y", help="Do not ask before emptying a non-embedded database.")
+RECORDS = typer.Option(
+    1_000_000, "--records", min=0, help="Usage records of the demo month (March 2026)."
+)
 STATUSES = ("active", "pending", "suspended", "barred", "terminated")
 
 
 @user_errors
 def demo(
-    seed: int = SEED, customers: int = CUSTOMERS, reset: bool = RESET, yes: bool = YES
+    seed: int = SEED,
+    customers: int = CUSTOMERS,
+    records: int = RECORDS,
+    reset: bool = RESET,
+    yes: bool = YES,
 ) -> None:
-    """Build a realistic Czech MVNO: catalog, 5,000-prefix rate deck, customers and lines.
+    """Build a realistic Czech MVNO and run its first month end to end.
+
+    Catalog with a 5,000-prefix rate deck, customers and lines; then March 2026's usage
+    files from the host network and the VoIP switch, imported and rated.
 
     The demo builds on an empty database only; run it again with --reset to start over.
     """
@@ -71,7 +82,9 @@ def demo(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        summary = build_demo(database, data_dir, seed=seed, customers=customers, progress=progress)
+        summary = build_demo(
+            database, data_dir, seed=seed, customers=customers, records=records, progress=progress
+        )
     print_summary(summary)
 
 
@@ -136,6 +149,9 @@ def print_summary(summary: DemoSummary) -> None:
     )
     console.print(table)
 
+    if summary.month is not None:
+        print_month(summary.month)
+
     table = Table(title="Where the data lives", show_header=False)
     table.add_column("")
     table.add_column("")
@@ -146,6 +162,37 @@ def print_summary(summary: DemoSummary) -> None:
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
     console.print(f"built in {sum(summary.timings.values()):.1f} s: {steps}", highlight=False)
     console.print(f"content digest: [bold]{summary.digest}[/]", highlight=False)
+
+
+def print_month(month: MonthSummary) -> None:
+    """What the network delivered for March, what mediation made of it, what it costs."""
+    table = Table(title="March 2026 usage: mediation", show_header=False)
+    table.add_column("")
+    table.add_column("", justify="right")
+    for label, value in (
+        ("files delivered (host network CSV, Asterisk Master.csv)", month.files),
+        ("records in the files", month.total("read")),
+        ("accepted into the usage store", month.total("accepted")),
+        ("duplicates dropped", month.total("duplicates")),
+        ("rejected (see `linka usage rejects`)", month.total("rejected")),
+        ("waiting for their line", month.total("waiting")),
+    ):
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    rating = month.rating
+    table = Table(title=f"Rating run {rating.run_id}: bill periods starting in March 2026")
+    for column in ("status", "records", "amount (excl. VAT)", "currency"):
+        table.add_column(column, justify="left" if column in ("status", "currency") else "right")
+    for total in rating.totals:
+        table.add_row(total.status, f"{total.records:,}", f"{total.amount:,.2f}", total.currency)
+    console.print(table)
+    kernel = rating.timings.get("rate_s", 0.0)
+    console.print(
+        f"rated {rating.records:,} records in {rating.timings.get('total_s', 0.0):.1f} s "
+        f"(kernel {kernel:.2f} s); explain a line with "
+        "`linka usage show --line +420… --period 2026-03`",
+        highlight=False,
+    )
 
 
 def _money(amount: Decimal) -> str:

@@ -38,11 +38,13 @@ from sqlalchemy.orm import Session
 from linka.catalog.compile import compile_catalog
 from linka.catalog.services import load_catalog
 from linka.catalog.tables import CatalogVersionRow
+from linka.catalog.version import CatalogVersion
 from linka.customers.bulk import Progress
 from linka.customers.model import AccountDefaults, Actor
 from linka.customers.tables import CustomerRow
 from linka.demo.customers import choose_suspensions, generate_customers
 from linka.demo.deck import write_deck
+from linka.demo.month import run_month
 from linka.demo.summary import DemoSummary, count_catalog, count_customers
 from linka.kernel.clock import FakeClock
 from linka.kernel.errors import LinkaError
@@ -59,7 +61,7 @@ DEMO_ACTOR = Actor("linka demo", "demo")
 DECK_PREFIXES = 5_000
 CATALOG_FOLDER = "catalog"
 DECK_FILE = "decks/international.csv"
-OWNED_FOLDERS = ("catalog", "usage")  # what the demo writes into the data directory
+OWNED_FOLDERS = ("catalog", "usage", "cdr")  # what the demo writes into the data directory
 PACKAGED_CATALOG = Path(__file__).with_name("catalog")
 
 
@@ -78,6 +80,7 @@ def build_demo(
     *,
     seed: int = 1,
     customers: int = 1000,
+    records: int = 1_000_000,
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Build the demo operator into ``database`` (empty) and ``data_dir``; return what it holds.
@@ -128,6 +131,17 @@ def build_demo(
                 report("suspending lines", done, len(suspensions))
         committing = time.perf_counter()
     timings["commit"] = round(time.perf_counter() - committing, 3)
+    with _timed(timings, "usage month"):
+        month = run_month(
+            database,
+            data_dir,
+            _international_prefixes(catalog),
+            clock=clock,
+            seed=seed,
+            records=records,
+            timezone=catalog.manifest.timezone,
+            progress=report,
+        )
     with database.session() as session:
         with _timed(timings, "digest"):
             report("computing the digest", 0, 1)
@@ -145,7 +159,14 @@ def build_demo(
         customers=customer_figures,
         digest=digest.sha256,
         timings=timings,
+        month=month,
     )
+
+
+def _international_prefixes(catalog: CatalogVersion) -> list[str]:
+    """The deck's prefixes, shortest first: country codes get most of the calls."""
+    prefixes = catalog.decks[DECK_FILE]["prefix"].unique().to_list()
+    return sorted(prefixes, key=lambda prefix: (len(prefix), prefix))
 
 
 def check_empty(session: Session) -> None:

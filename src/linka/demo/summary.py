@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from linka.catalog.services import version_for
 from linka.catalog.tables import DeckRateRow, FeeRow, OfferingRow, RateRow, TariffRow
 from linka.customers.tables import BillingAccountRow, CustomerRow
+from linka.demo.month import MonthSummary
 from linka.subscriptions.tables import LineRow
 
 
@@ -84,6 +85,7 @@ class DemoSummary:
     customers: CustomerFigures
     digest: str
     timings: dict[str, float] = field(default_factory=dict)
+    month: MonthSummary | None = None
 
 
 def count_catalog(session: Session, on: date) -> CatalogFigures:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from linka.catalog.services import read_version
 from linka.catalog.tables import CatalogVersionRow
 from linka.kernel.errors import LinkaError
+from linka.rating.model import micro_amount
 from linka.rating.services import rated_usage, with_record_details
 from linka.subscriptions.tables import LineRow
 from linka.usage.store import UsageStore
@@ -70,7 +71,7 @@ def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) 
             "rule_id",
             pl.col("rule_source").alias("rule source"),
             pl.col("raw_ref").alias("record"),
-            _price("price_micro").alias("price"),
+            micro_amount("price_micro").alias("price"),
             pl.col("status_text").alias("status"),
         )
     )
@@ -80,13 +81,9 @@ def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) 
         )
         .agg(records=pl.len(), amount=pl.col("price_micro").fill_null(0).sum())
         .sort("service", "status")
-        .select("service", "status", "records", _price("amount").alias("amount"), "currency")
+        .select("service", "status", "records", micro_amount("amount").alias("amount"), "currency")
     )
     return ExplainedLine(records, totals)
-
-
-def _price(column: str) -> pl.Expr:
-    return (pl.col(column).fill_null(0).cast(pl.Decimal(38, 0)) / 1_000_000).cast(pl.Decimal(20, 6))
 
 
 def _rule_sources(session: Session, rated: pl.DataFrame) -> pl.DataFrame:

@@ -64,3 +64,10 @@ def to_micro(amount: Decimal) -> int:
 
 def from_micro(micro: int) -> Decimal:
     return Decimal(micro).scaleb(-6)
+
+
+def micro_amount(column: str) -> pl.Expr:
+    """An integer micro-unit column as an exact Decimal(38, 6) column."""
+    return (pl.col(column).cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.000001"))).cast(
+        pl.Decimal(38, 6)
+    )

@@ -24,7 +24,7 @@ from linka.catalog.tables import CatalogVersionRow
 from linka.kernel.clock import Clock
 from linka.rating.errors import NotRatedError, RerateRequiredError
 from linka.rating.kernel import dictionaries, rate_codes
-from linka.rating.model import STATUSES, RatedStatus, from_micro
+from linka.rating.model import STATUSES, RatedStatus, from_micro, micro_amount
 from linka.rating.periods import next_month, parse_period, utc_days_for
 from linka.rating.plan import compile_plan
 from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
@@ -248,17 +248,12 @@ def _differences(
                 pl.col("line").alias("line_id"),
                 pl.col("cur").alias("currency"),
                 "records_changed",
-                _amount("previous_micro").alias("previous_amount"),
-                _amount("new_micro").alias("new_amount"),
+                micro_amount("previous_micro").alias("previous_amount"),
+                micro_amount("new_micro").alias("new_amount"),
             ),
         )
     change = per_line.group_by("cur").agg((pl.col("new_micro") - pl.col("previous_micro")).sum())
     return per_line.height, {cur: from_micro(micro) for cur, micro in change.iter_rows()}
-
-
-def _amount(micro: str) -> pl.Expr:
-    """Micro-units → exact Decimal(20, 6)."""
-    return (pl.col(micro).cast(pl.Decimal(38, 0)) / 1_000_000).cast(pl.Decimal(20, 6))
 
 
 def rated_usage(session: Session, store: UsageStore, period: str) -> pl.LazyFrame:

@@ -1,0 +1,242 @@
+"""The usage store: once only, atomic, waiting records, and rating runs on top of it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from linka.catalog.compile import compile_catalog
+from linka.catalog.services import load_catalog
+from linka.customers.model import Actor
+from linka.kernel.clock import FakeClock
+from linka.rating.errors import RerateRequiredError
+from linka.rating.services import rate_period, rated_usage
+from linka.rating.tables import RatingDifferenceRow
+from linka.store.database import Database
+from linka.subscriptions.onboarding import OnboardingRow, onboard_customers
+from linka.usage import services
+from linka.usage.services import import_usage, reprocess_suspense
+from linka.usage.store import UsageStore
+from linka.usage.tables import UsageBatchRow
+
+CLOCK = FakeClock(datetime(2026, 4, 1, 6, 0, tzinfo=UTC))
+LINES = ("+420601000001", "+420601000002")
+
+
+def master_line(n: int, src: str, dst: str, answer: str, billsec: int) -> str:
+    start = answer
+    return (
+        f'"{src}","{src}","{dst}","from-internal","","SIP/{src}-{n}","SIP/trunk-{n}","Dial",'
+        f'"SIP/trunk/{dst}","{start}","{answer}","{answer}",{billsec + 5},{billsec},'
+        f'"ANSWERED","DOCUMENTATION","call.{n}",""'
+    )
+
+
+def write_master(path: Path, calls: list[tuple[str, str, str, int]], first: int = 0) -> Path:
+    lines = [master_line(first + i, *call) for i, call in enumerate(calls)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def operator(db: Database, catalog_dir: Path) -> Database:
+    """The demo catalog and two mobile-prepaid lines (no allowances: every call is paid)."""
+    return set_up(db, catalog_dir)
+
+
+def set_up(db: Database, catalog_dir: Path) -> Database:
+    rows = [
+        OnboardingRow(
+            customer_ref=f"c{i}", first_name="Eva", last_name=f"Malá{i}",
+            email=f"eva{i}@example.cz", tax_profile="domestic", payment_type="prepaid",
+            msisdn=msisdn, offering="mobile-prepaid", activation_date="2026-01-01",
+        )
+        for i, msisdn in enumerate(LINES)
+    ]  # fmt: skip
+    with db.session() as session:
+        load_catalog(session, compile_catalog(catalog_dir), source="t", clock=CLOCK)
+        onboard_customers(session, rows, clock=CLOCK, actor=Actor("t", "t"), source="t")
+    return db
+
+
+def totals(db: Database, store: UsageStore, period: str = "2026-03") -> tuple[int, Decimal]:
+    with db.session() as session:
+        rate_period(session, store, period, clock=CLOCK, operator_timezone="Europe/Prague")
+        rated = rated_usage(session, store, period).collect()
+    return rated.height, Decimal(int(rated["price_micro"].sum())).scaleb(-6)
+
+
+def batches(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(UsageBatchRow)) or 0
+
+
+def test_the_same_file_imported_twice_adds_nothing(operator: Database, tmp_path: Path):
+    store = UsageStore(tmp_path / "usage")
+    calls = [(LINES[0][4:], "602111222", "2026-03-02 10:00:00", 61)] * 1
+    calls += [(LINES[1][4:], "00491711234567", "2026-03-03 20:00:00", 125)]
+    master = write_master(tmp_path / "Master.csv", calls)
+    with operator.session() as session:
+        first = import_usage(session, store, master, "asterisk", clock=CLOCK)
+    with operator.session() as session:
+        second = import_usage(session, store, master, "asterisk", clock=CLOCK)
+
+    assert (first.accepted, first.already_imported) == (2, False)
+    assert (second.batch_id, second.already_imported) == (first.batch_id, True)
+    assert batches(operator) == 1
+    # 61 s at 3.7190/min (prepaid, 1/1, peak) + the German call at the deck's price
+    count, amount = totals(operator, store)
+    assert count == 2
+    assert amount > Decimal("3.7809")
+
+
+def test_records_delivered_again_in_another_file_are_dropped(operator: Database, tmp_path: Path):
+    store = UsageStore(tmp_path / "usage")
+    call = (LINES[0][4:], "602111222", "2026-03-02 10:00:00", 61)
+    write_master(tmp_path / "a.csv", [call])
+    (tmp_path / "b.csv").write_text(
+        master_line(0, *call) + "\n" + master_line(1, *call) + "\n", encoding="utf-8"
+    )
+    with operator.session() as session:
+        import_usage(session, store, tmp_path / "a.csv", "asterisk", clock=CLOCK)
+    with operator.session() as session:
+        again = import_usage(session, store, tmp_path / "b.csv", "asterisk", clock=CLOCK)
+    assert (again.read, again.accepted, again.duplicates) == (2, 1, 1)
+    assert totals(operator, store) == (2, Decimal("7.5620"))  # 2 × 3.7810
+
+
+def test_a_crash_before_commit_leaves_nothing_and_the_rerun_completes(
+    operator: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    store = UsageStore(tmp_path / "usage")
+    master = write_master(
+        tmp_path / "Master.csv", [(LINES[0][4:], "602111222", "2026-03-02 10:00:00", 61)]
+    )
+
+    def crash(*_: object) -> None:
+        raise SystemExit("killed after writing the files, before the commit")
+
+    monkeypatch.setattr(services, "_register_files", crash)
+    with pytest.raises(SystemExit), operator.session() as session:
+        import_usage(session, store, master, "asterisk", clock=CLOCK)
+    monkeypatch.undo()
+    assert batches(operator) == 0
+    with operator.session() as session:
+        leftovers = store.unregistered(services.registered_paths(session))
+    assert len(leftovers) == 1  # written, but no committed batch names it
+
+    with operator.session() as session:
+        result = import_usage(session, store, master, "asterisk", clock=CLOCK)
+    assert result.accepted == 1
+    assert totals(operator, store) == (1, Decimal("3.7810"))
+
+
+def test_records_of_an_unknown_number_wait_and_are_released(operator: Database, tmp_path: Path):
+    store = UsageStore(tmp_path / "usage")
+    master = write_master(
+        tmp_path / "Master.csv",
+        [
+            (LINES[0][4:], "602111222", "2026-03-02 10:00:00", 61),
+            ("601000009", "602111222", "2026-03-02 11:00:00", 61),  # no such line yet
+        ],
+    )
+    with operator.session() as session:
+        result = import_usage(session, store, master, "asterisk", clock=CLOCK)
+    assert (result.accepted, result.waiting) == (1, 1)
+    assert totals(operator, store)[0] == 1
+
+    late = OnboardingRow(
+        customer_ref="late", first_name="Jan", last_name="Pozdní", email="jan@example.cz",
+        tax_profile="domestic", payment_type="prepaid", msisdn="+420601000009",
+        offering="mobile-prepaid", activation_date="2026-02-01",
+    )  # fmt: skip
+    with operator.session() as session:
+        onboard_customers(session, [late], clock=CLOCK, actor=Actor("t", "t"), source="t")
+    with operator.session() as session:
+        released, left, _ = reprocess_suspense(session, store, clock=CLOCK)
+    assert (released, left) == (1, 0)
+    assert totals(operator, store) == (2, Decimal("7.5620"))
+
+
+def test_rating_is_idempotent_and_a_tariff_correction_needs_rerate(
+    operator: Database, tmp_path: Path, catalog_dir: Path
+):
+    store = UsageStore(tmp_path / "usage")
+    master = write_master(
+        tmp_path / "Master.csv", [(LINES[0][4:], "602111222", "2026-03-02 10:00:00", 60)]
+    )
+    with operator.session() as session:
+        import_usage(session, store, master, "asterisk", clock=CLOCK)
+    assert totals(operator, store) == (1, Decimal("3.7190"))
+    with operator.session() as session:
+        again = rate_period(session, store, "2026-03", clock=CLOCK, operator_timezone="UTC")
+    assert again.up_to_date
+
+    tariff = catalog_dir / "tariffs/mobile-prepaid.yaml"
+    tariff.write_text(tariff.read_text().replace("price: 3.7190", "price: 3.5000"))
+    with operator.session() as session:
+        load_catalog(session, compile_catalog(catalog_dir), source="t", clock=CLOCK)
+    with pytest.raises(RerateRequiredError, match="--rerate"), operator.session() as session:
+        rate_period(session, store, "2026-03", clock=CLOCK, operator_timezone="UTC")
+    with operator.session() as session:
+        result = rate_period(
+            session, store, "2026-03", clock=CLOCK, operator_timezone="UTC", rerate=True
+        )
+        differences = session.scalars(select(RatingDifferenceRow)).all()
+    assert result.changed_amount == {"CZK": Decimal("-0.219")}
+    assert [(d.previous_amount, d.new_amount) for d in differences] == [
+        (Decimal("3.719"), Decimal("3.5"))
+    ]
+    assert totals(operator, store) == (1, Decimal("3.5000"))
+
+
+def test_a_killed_import_rerun_gives_the_same_totals(
+    operator: Database, tmp_path: Path, catalog_dir: Path, sqlite_template: Path
+):
+    """kill -9 in the middle of importing a large file, then import it again."""
+    if operator.dialect != "sqlite":
+        pytest.skip("one process run is enough to show it; SQLite is the embedded default")
+    calls = [
+        (LINES[i % 2][4:], "602111222", f"2026-03-{1 + i % 28:02d} 1{i % 10}:00:00", i % 300)
+        for i in range(300_000)
+    ]
+    master = write_master(tmp_path / "Master.csv", calls)
+    data_dir = tmp_path / "data"
+    env = os.environ | {
+        "LINKA_DATA_DIR": str(data_dir),
+        "LINKA_DATABASE_URL": operator.url.render_as_string(hide_password=False),
+    }
+    command = [sys.executable, "-m", "linka.cli.app", "usage", "import", "-f", "asterisk"]
+    command += ["--allow-rejects", str(master)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if any((data_dir / "usage").rglob("*.tmp")):  # in the middle of writing the batch
+            break
+        time.sleep(0.001)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL  # it was still working when killed
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    store = UsageStore.in_data_dir(data_dir)
+    assert batches(operator) == 1
+    killed_and_rerun = totals(operator, store)
+
+    shutil.copy(sqlite_template, tmp_path / "reference.db")
+    reference = set_up(Database(f"sqlite:///{tmp_path / 'reference.db'}"), catalog_dir)
+    reference_store = UsageStore(tmp_path / "reference")
+    with reference.session() as session:
+        import_usage(session, reference_store, master, "asterisk", clock=CLOCK)
+    uninterrupted = totals(reference, reference_store)
+    reference.dispose()
+    assert killed_and_rerun == uninterrupted
+    assert killed_and_rerun[0] == 300_000
