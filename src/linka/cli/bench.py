@@ -7,7 +7,8 @@ import json
 import typer
 from rich.table import Table
 
-from linka.benchmarks.catalog import as_dict, run_catalog_benchmark
+from linka.benchmarks import catalog as catalog_bench
+from linka.benchmarks import rating as rating_bench
 from linka.cli.runtime import console, user_errors
 
 app = typer.Typer(help="Benchmarks: speed and memory figures on this machine.")
@@ -28,7 +29,10 @@ def show(title: str, figures: dict[str, object], as_json: bool) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in figures.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            table.add_row(key, f"{value:,}")
+        else:
+            table.add_row(key, str(value))
     console.print(table)
 
 
@@ -40,5 +44,20 @@ def catalog(
     as_json: bool = JSON,
 ) -> None:
     """Validate and load a catalog with a generated carrier deck of PREFIXES prefixes."""
-    figures = run_catalog_benchmark(prefixes, database_url)
-    show("Catalog validate + load", as_dict(figures), as_json)
+    figures = catalog_bench.run_catalog_benchmark(prefixes, database_url)
+    show("Catalog validate + load", catalog_bench.as_dict(figures), as_json)
+
+
+@app.command("rating")
+@user_errors
+def rating(
+    records: int = typer.Option(10_000_000, min=1, help="Usage records of the month."),
+    import_records: int | None = typer.Option(
+        None, help="Records in the Asterisk file of the import measurement (default: --records)."
+    ),
+    database_url: str | None = DATABASE_URL,
+    as_json: bool = JSON,
+) -> None:
+    """Import (Asterisk CSV) and rate (Parquet store) a month for the demo operator."""
+    figures = rating_bench.run_rating_benchmark(records, import_records, database_url)
+    show("Usage import and rating", rating_bench.as_dict(figures), as_json)

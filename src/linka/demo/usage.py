@@ -388,9 +388,27 @@ def _write_asterisk(rng: np.random.Generator, calls: pl.DataFrame, path: Path) -
         pl.format('"{}"', pl.col("uniqueid")),
         pl.lit('""'),
     ]
-    lines = frame.select(pl.concat_str(quoted, separator=",").alias("line"))["line"].to_list()
-    broken = np.nonzero(rng.random(len(lines)) < 0.0005)[0]
-    for i in broken:  # a short line, as when the switch was killed mid-write
-        lines[i] = lines[i].rsplit(",", 6)[0]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(broken)
+    broken = pl.Series(rng.random(frame.height) < 0.0005)
+    short = pl.concat_str(quoted[:12], separator=",")  # as when the switch died mid-write
+    lines = frame.select(
+        pl.when(broken).then(short).otherwise(pl.concat_str(quoted, separator=",")).alias("line")
+    )
+    lines.write_csv(path, include_header=False, quote_style="never")
+    return int(broken.sum())
+
+
+def write_switch_file(
+    lines: pl.DataFrame,
+    international: list[str],
+    month: date,
+    records: int,
+    seed: int,
+    path: Path,
+) -> int:
+    """An Asterisk ``Master.csv`` of ``records`` calls made by ``lines`` (benchmarks)."""
+    rng = np.random.default_rng(seed)
+    end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    calls = _voip_calls(rng, lines.sort("msisdn"), international, month, end, records)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_asterisk(rng, calls, path)
+    return calls.height
