@@ -37,10 +37,11 @@ from linka.demo.operator import DECK_FILE, write_demo_catalog
 from linka.demo.usage import usage_records, write_switch_file
 from linka.kernel.clock import FakeClock
 from linka.rating.kernel import rate_usage
+from linka.rating.partitions import INT64_MAX, INT64_MIN, read_part
 from linka.rating.plan import compile_plan
 from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
 from linka.rating.reference import ReferenceRater
-from linka.rating.services import rate_period, read_records
+from linka.rating.services import rate_period
 from linka.store.database import Database
 from linka.subscriptions.onboarding import onboard_customers
 from linka.usage.lines import line_directory
@@ -194,7 +195,9 @@ def _reference(database: Database, store: UsageStore, sample_lines: int) -> tupl
         paths = record_files(session, date(2026, 2, 28), date(2026, 4, 29))
     plan = compile_plan(versions)
     chosen = directory.sort("line_id").head(sample_lines)["msisdn"].implode()
-    records = read_records(store, paths).filter(pl.col("line_msisdn").is_in(chosen))
+    records = read_part(store, paths, INT64_MIN, INT64_MAX).filter(
+        pl.col("line_msisdn").is_in(chosen)
+    )
     prepared = prepare_usage(
         records.select(RECORD_COLUMNS),
         directory,

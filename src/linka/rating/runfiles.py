@@ -1,9 +1,10 @@
 """A rating run on disk: the rated records (integer codes) and the tables that decode them.
 
-``rated/period=2026-03/run-000012/`` holds ``usage.parquet`` (one row per record: where it
-is in the store — file number and row — its line, account, period, service, start and the
-kernel's codes and amounts) plus small Parquet tables: ``files`` (file number → store
-path) and one per code column (status, key, tariff_idx, location_idx, allowance_idx).
+``rated/period=2026-03/run-000012/`` holds ``usage-NNN.parquet`` (one per range of lines;
+one row per record: where it is in the store — file number and ``seq`` — its line,
+account, period, service, start and the kernel's codes and amounts) plus small Parquet
+tables: ``files`` (file number → store path) and one per code column (status, key,
+tariff_idx, location_idx, allowance_idx).
 Keeping text out of the big file makes writing and summing it fast; a reader joins the
 small tables back when it needs names.
 """
@@ -18,17 +19,21 @@ import polars as pl
 
 from linka.rating.kernel import decode
 
-USAGE = "usage.parquet"
+USAGE = "usage-*.parquet"
 FILES = "files"
 
 
-def write_run(folder: Path, usage: pl.DataFrame, tables: dict[str, pl.DataFrame]) -> None:
-    """Write the run into ``folder`` atomically (a temporary folder renamed at the end)."""
+def temporary_folder(folder: Path) -> Path:
+    """An empty folder next to ``folder`` to write a run into before it counts."""
     temporary = folder.with_name(folder.name + ".tmp")
     if temporary.exists():
         shutil.rmtree(temporary)
     temporary.mkdir(parents=True)
-    usage.write_parquet(temporary / USAGE, compression="lz4", statistics=True)
+    return temporary
+
+
+def finish_run(temporary: Path, folder: Path, tables: dict[str, pl.DataFrame]) -> None:
+    """Add the decoding tables and rename the run into place (atomic on one filesystem)."""
     for name, table in tables.items():
         table.write_parquet(temporary / f"{name}.parquet")
     if folder.exists():  # a crash left a run the register never committed
@@ -40,7 +45,7 @@ def read_tables(folder: Path) -> dict[str, pl.DataFrame]:
     return {
         path.stem: pl.read_parquet(path)
         for path in sorted(folder.glob("*.parquet"))
-        if path.name != USAGE
+        if not path.name.startswith("usage-")
     }
 
 

@@ -23,21 +23,18 @@ from linka.catalog.services import read_version
 from linka.catalog.tables import CatalogVersionRow
 from linka.kernel.clock import Clock
 from linka.rating.errors import NotRatedError, RerateRequiredError
-from linka.rating.kernel import dictionaries, rate_codes
-from linka.rating.model import STATUSES, RatedStatus, from_micro, micro_amount
+from linka.rating.kernel import dictionaries
+from linka.rating.model import from_micro, micro_amount
+from linka.rating.partitions import RunInput, line_ranges, rate_parts
 from linka.rating.periods import next_month, parse_period, utc_days_for
 from linka.rating.plan import compile_plan
-from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
-from linka.rating.runfiles import FILES, scan_codes, scan_decoded, write_run
+from linka.rating.runfiles import FILES, finish_run, scan_codes, scan_decoded, temporary_folder
 from linka.rating.tables import RatingDifferenceRow, RatingRunRow, RatingTotalRow
 from linka.store.bulk import bulk_insert
 from linka.usage.lines import line_directory
 from linka.usage.services import record_files
 from linka.usage.store import UsageStore
-from linka.usage.tables import UsageBatchRow
-
-OUTPUT_COLUMNS = ("file_no", "row", "line_id", "account_id", "period_start", "service", "start")
-NO_LINE = STATUSES.index(RatedStatus.NO_LINE)
+from linka.usage.tables import UsageBatchFileRow, UsageBatchRow
 
 
 @dataclass(frozen=True)
@@ -56,20 +53,6 @@ def current_run(session: Session, period: str) -> RatingRunRow | None:
     return session.scalars(
         select(RatingRunRow).where(RatingRunRow.period == period).order_by(RatingRunRow.id.desc())
     ).first()
-
-
-def read_records(store: UsageStore, paths: list[str]) -> pl.DataFrame:
-    """The rating columns of the given store files, with their file number and row."""
-    if not paths:
-        return pl.DataFrame(schema={"file_no": pl.Int32, "row": pl.Int32})
-    frames = [
-        pl.scan_parquet(store.absolute(path))
-        .select(RECORD_COLUMNS)
-        .with_row_index("row")
-        .with_columns(pl.col("row").cast(pl.Int32), file_no=pl.lit(number, dtype=pl.Int32))
-        for number, path in enumerate(paths)
-    ]
-    return pl.concat(frames).collect()
 
 
 def rate_period(
@@ -115,39 +98,23 @@ def rate_period(
         )
     plan = compile_plan({row.id: read_version(session, row) for row in version_rows})
     timings["compile_s"] = time.perf_counter() - started
-
-    mark = time.perf_counter()
-    paths = record_files(session, *utc_days_for(month))
-    records = read_records(store, paths)
-    timings["read_s"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    prepared = prepare_usage(
-        records,
-        directory,
-        [(r.id, r.effective_from) for r in version_rows],
-        plan.offerings.select("version_id", "offering_id", "offering_idx"),
-        operator_timezone,
-    ).filter((pl.col("period_start") >= month) & (pl.col("period_start") < next_month(month)))
-    del records
-    timings["prepare_s"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    codes = rate_codes(prepared, plan)
-    rated = pl.concat([prepared.select(OUTPUT_COLUMNS), codes], how="horizontal").with_columns(
-        status=pl.when(pl.col("line_id").is_null())
-        .then(pl.lit(NO_LINE, dtype=pl.Int8))
-        .otherwise(pl.col("status"))
+    first_day, last_day = utc_days_for(month)
+    paths = record_files(session, first_day, last_day)
+    stored = session.scalar(
+        select(func.coalesce(func.sum(UsageBatchFileRow.rows), 0)).where(
+            UsageBatchFileRow.kind == "records",
+            UsageBatchFileRow.day >= first_day,
+            UsageBatchFileRow.day <= last_day,
+        )
     )
-    del prepared, codes
-    timings["rate_s"] = time.perf_counter() - mark
-
     run = RatingRunRow(
         period=period,
         kind="rerate" if rerate else "rate",
         previous_run_id=previous.id if previous else None,
         started_at=started_at,
-        finished_at=clock.now(),
+        finished_at=started_at,
         path="",
-        records=rated.height,
+        records=0,
         last_batch_id=last_batch,
         catalog_checksums=catalog_checksums,
         lines_checksum=lines_checksum,
@@ -155,30 +122,48 @@ def rate_period(
     session.add(run)
     session.flush()
     run.path = f"rated/period={period}/run-{run.id:06d}"
+    folder = store.absolute(run.path)
+    temporary = temporary_folder(folder)
     mark = time.perf_counter()
+    run_input = RunInput(
+        plan=plan,
+        directory=directory,
+        versions=[(r.id, r.effective_from) for r in version_rows],
+        store_root=store.root,
+        paths=paths,
+        month=month,
+        timezone=operator_timezone,
+    )
+    parts = rate_parts(run_input, line_ranges(directory, int(stored or 0)), temporary)
+    timings["parts_s"] = time.perf_counter() - mark
+    for part in parts:
+        for step, seconds in part.timings.items():
+            timings[step] = timings.get(step, 0.0) + seconds
     files = pl.DataFrame(
         {"file_no": range(len(paths)), "path": paths},
         schema={"file_no": pl.Int32, "path": pl.String},
     )
-    write_run(store.absolute(run.path), rated, {**dictionaries(plan), FILES: files})
-    timings["write_s"] = time.perf_counter() - mark
-    totals = _totals(session, run.id, rated, dictionaries(plan))
+    finish_run(temporary, folder, {**dictionaries(plan), FILES: files})
+    run.records = sum(part.records for part in parts)
+    run.finished_at = clock.now()
+    summary = pl.concat([part.summary for part in parts])
+    totals = _totals(session, run.id, summary, dictionaries(plan))
     changed_lines, changed_amount = 0, dict[str, Decimal]()
     if previous is not None:
         changed_lines, changed_amount = _differences(session, store, run, previous)
     timings["total_s"] = time.perf_counter() - started
     return RatingResult(
-        period, run.id, False, rated.height, totals, changed_lines, changed_amount, timings
+        period, run.id, False, run.records, totals, changed_lines, changed_amount, timings
     )
 
 
 def _totals(
-    session: Session, run_id: int, rated: pl.DataFrame, tables: dict[str, pl.DataFrame]
+    session: Session, run_id: int, parts: pl.DataFrame, tables: dict[str, pl.DataFrame]
 ) -> list[RatingTotalRow]:
-    """Records and amount per status and currency, summed on codes, then named."""
+    """Records and amount per status and currency: the parts' sums on codes, then named."""
     summary = (
-        rated.group_by("status", "tariff_idx")
-        .agg(records=pl.len(), micro=pl.col("price_micro").sum())
+        parts.group_by("status", "tariff_idx")
+        .agg(pl.col("records").sum(), pl.col("micro").sum())
         .join(tables["status"], on="status", how="left")
         .join(tables["tariff_idx"], on="tariff_idx", how="left")
         .group_by("status_text", pl.col("currency").fill_null(""))
@@ -205,7 +190,7 @@ def _with_paths(store: UsageStore, run: RatingRunRow) -> pl.LazyFrame:
     currency = pl.read_parquet(folder / "tariff_idx.parquet").select("tariff_idx", "currency")
     return (
         scan_codes(folder)
-        .select("file_no", "row", "line_id", "tariff_idx", "price_micro")
+        .select("file_no", "seq", "line_id", "tariff_idx", "price_micro")
         .join(pl.scan_parquet(folder / f"{FILES}.parquet"), on="file_no")
         .join(currency.lazy(), on="tariff_idx", how="left")
         .drop("file_no", "tariff_idx")
@@ -216,7 +201,7 @@ def _differences(
     session: Session, store: UsageStore, run: RatingRunRow, previous: RatingRunRow
 ) -> tuple[int, dict[str, Decimal]]:
     """Per line and currency: amounts before and after, where any record's price changed."""
-    keys = ["path", "row"]
+    keys = ["path", "seq"]
     joined = (
         _with_paths(store, previous)
         .join(_with_paths(store, run), on=keys, how="full", suffix="_new", coalesce=True)
@@ -270,27 +255,25 @@ DETAIL_COLUMNS = (
 
 
 def with_record_details(store: UsageStore, rated: pl.DataFrame) -> pl.DataFrame:
-    """Rated rows (with ``path`` and ``row``) joined with their records' own fields."""
+    """Rated rows (with ``path`` and ``seq``) joined with their records' own fields."""
     details = []
     for path in rated["path"].unique().sort().to_list():
-        rows = rated.filter(pl.col("path") == path).select("row")
+        rows = rated.filter(pl.col("path") == path).select("seq")
         details.append(
             pl.scan_parquet(store.absolute(path))
-            .with_row_index("row")
             .with_columns(
-                pl.col("row").cast(pl.Int32),
                 pl.lit(path).alias("path"),
                 (pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0)).alias(
                     "volume"
                 ),
             )
-            .join(rows.lazy(), on="row", how="semi")
-            .select("path", "row", *DETAIL_COLUMNS, "volume")
+            .join(rows.lazy(), on="seq", how="semi")
+            .select("path", "seq", *DETAIL_COLUMNS, "volume")
             .collect()
         )
     if not details:
         return rated
-    return rated.join(pl.concat(details), on=["path", "row"], how="left", maintain_order="left")
+    return rated.join(pl.concat(details), on=["path", "seq"], how="left", maintain_order="left")
 
 
 def registered_rated_paths(session: Session) -> set[str]:
