@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from linka.benchmarks.scratch import peak_rss_mb, scratch_database, workdir
+from linka.benchmarks.scratch import scratch_database, workdir
 from linka.catalog.compile import compile_catalog
 from linka.catalog.services import load_catalog
 from linka.demo.deck import write_deck
 from linka.kernel.clock import FakeClock
+from linka.kernel.memory import peak_rss_mb
 
 DEMO_CATALOG = Path(__file__).resolve().parents[1] / "demo" / "catalog"
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import traceback
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
-from linka.benchmarks.scratch import peak_rss_mb, scratch_database, workdir
+from linka.benchmarks.scratch import scratch_database, workdir
 from linka.catalog.compile import compile_catalog
 from linka.catalog.services import load_catalog, read_version
 from linka.catalog.tables import CatalogVersionRow
@@ -36,6 +37,7 @@ from linka.demo.month import demo_lines
 from linka.demo.operator import DECK_FILE, write_demo_catalog
 from linka.demo.usage import usage_records, write_switch_file
 from linka.kernel.clock import FakeClock
+from linka.kernel.memory import peak_rss_mb
 from linka.rating.kernel import rate_usage
 from linka.rating.partitions import INT64_MAX, INT64_MIN, read_part
 from linka.rating.plan import compile_plan
@@ -150,9 +152,23 @@ def _store_month(database: Database, store: UsageStore, records: pl.DataFrame) -
 
 def _in_child(function: Any, *args: Any) -> dict[str, Any]:
     """Run ``function`` in a fresh process: its time and peak memory are its own."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        result: dict[str, Any] = pool.apply(function, args)
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(target=_report, args=(results, function, args))
+    child.start()
+    outcome: tuple[bool, Any] = results.get()
+    child.join()
+    if not outcome[0]:
+        raise RuntimeError(f"benchmark step failed:\n{outcome[1]}")
+    result: dict[str, Any] = outcome[1]
     return result
+
+
+def _report(results: Any, function: Any, args: tuple[Any, ...]) -> None:
+    try:
+        results.put((True, function(*args)))
+    except Exception:  # the parent shows it
+        results.put((False, traceback.format_exc()))
 
 
 def _import_child(url: str, store_root: str, path: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -45,18 +44,3 @@ def scratch_database(database_url: str | None, workdir: Path) -> Iterator[Databa
 def workdir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="linka-bench-") as path:
         yield Path(path)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB.
-
-    On Linux this is ``VmHWM`` of ``/proc/self/status``: it belongs to the process's own
-    address space, whereas ``ru_maxrss`` survives ``exec`` and would count the memory of
-    the parent a benchmark child was started from.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -97,20 +97,36 @@ def prepare_usage(
         version_id=pl.Series(version).replace(-1, None),
         volume=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
     ).drop("_from", "_until", "_cycle", "timezone", "_local_day")
-    frame = _with_offering(frame, offerings)
+    frame = frame.with_columns(offering_idx=_offering_idx(frame, offerings, ids))
     return frame.sort("start", maintain_order=True).drop("_row", "offering_id")
 
 
-def _with_offering(frame: pl.DataFrame, offerings: pl.DataFrame) -> pl.DataFrame:
-    """``offering_idx`` per record through its line: a join of lines, not of records."""
-    per_line = (
-        frame.select("line_id", "offering_id", "version_id")
-        .drop_nulls()
-        .unique()
-        .join(offerings, on=["version_id", "offering_id"], how="left")
-        .select("line_id", "version_id", "offering_idx")
+def _offering_idx(frame: pl.DataFrame, offerings: pl.DataFrame, versions: I64) -> pl.Series:
+    """The plan's offering index of each record: its line's offering in its version.
+
+    Offerings are few, so each (version, offering id) pair is looked up once and the
+    records only gather from a small table by integer codes.
+    """
+    categories = frame["offering_id"].drop_nulls().unique().sort().to_list()
+    names = frame["offering_id"].cast(pl.Enum(categories))
+    name_code = names.to_physical().fill_null(-1).to_numpy().astype(np.int64)
+    version_ids = np.sort(versions)
+    table = np.full((len(version_ids) + 1, len(categories) + 1), -1, dtype=np.int64)
+    for v, version in enumerate(version_ids.tolist()):
+        known = offerings.filter(pl.col("version_id") == version)
+        index = dict(zip(known["offering_id"], known["offering_idx"], strict=True))
+        for c, name in enumerate(categories):
+            table[v, c] = index.get(name, -1)
+    record_version = frame["version_id"].fill_null(-1).to_numpy()
+    position = np.searchsorted(version_ids, record_version)
+    unknown = (position >= len(version_ids)) | (
+        version_ids[np.minimum(position, max(len(version_ids) - 1, 0))] != record_version
+        if len(version_ids)
+        else True
     )
-    return frame.join(per_line, on=["line_id", "version_id"], how="left", maintain_order="left")
+    row = np.where(unknown, len(version_ids), position)  # the last row is all -1
+    column = np.where(name_code >= 0, name_code, len(categories))
+    return pl.Series(table[row, column], dtype=pl.Int32).replace(-1, None)
 
 
 def _period_start(local_day: I64, cycle_day: I64) -> I64:

@@ -110,20 +110,34 @@ _SAFE = 2**62
 
 
 def _round(units: I64, prices: I64, den: I64, mode: I64) -> I64:
-    """round(Σ units × prices / den) per row by its mode; exact in int64 when it cannot
-    overflow (the usual case), in Polars' 128-bit integers otherwise."""
+    """round(Σ units × prices / den) per row by its mode: exact int64 arithmetic for rows
+    whose products cannot overflow (nearly all), Polars' 128-bit integers for the rest."""
     width = units.shape[1]
-    biggest = int(np.abs(units).max(initial=0)) * int(np.abs(prices).max(initial=0)) * width
-    if biggest < _SAFE:
-        numerator = (units * prices).sum(axis=1)
-        quotient, rest = np.divmod(numerator, den)
-        half_up = (2 * numerator + den) // (2 * den)
-        up = quotient + (rest > 0)
-        even = quotient + ((2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1)))
-        result: I64 = np.select(
-            [mode == _HALF_UP, mode == _DOWN, mode == _UP], [half_up, quotient, up], even
-        )
-        return result
+    bound = (np.abs(units).astype(np.float64) * np.abs(prices).astype(np.float64)).max(axis=1)
+    wide = bound * width >= _SAFE / 4  # generous margin: the float bound is only a guard
+    result = np.empty(len(units), dtype=np.int64)
+    narrow = ~wide
+    if narrow.any():
+        result[narrow] = _round_int64(units[narrow], prices[narrow], den[narrow], mode[narrow])
+    if wide.any():
+        result[wide] = _round_int128(units[wide], prices[wide], den[wide], mode[wide])
+    return result
+
+
+def _round_int64(units: I64, prices: I64, den: I64, mode: I64) -> I64:
+    numerator = (units * prices).sum(axis=1)
+    quotient, rest = np.divmod(numerator, den)
+    half_up = (2 * numerator + den) // (2 * den)
+    up = quotient + (rest > 0)
+    even = quotient + ((2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1)))
+    result: I64 = np.select(
+        [mode == _HALF_UP, mode == _DOWN, mode == _UP], [half_up, quotient, up], even
+    )
+    return result
+
+
+def _round_int128(units: I64, prices: I64, den: I64, mode: I64) -> I64:
+    width = units.shape[1]
     columns = {f"u{t}": units[:, t] for t in range(width)}
     columns |= {f"p{t}": prices[:, t] for t in range(width)}
     frame = pl.DataFrame(columns | {"den": den, "mode": mode})
@@ -131,29 +145,25 @@ def _round(units: I64, prices: I64, den: I64, mode: I64) -> I64:
         pl.col(f"u{t}").cast(pl.Int128) * pl.col(f"p{t}") for t in range(width)
     )
     divisor = pl.col("den").cast(pl.Int128)
-    quotient_expr, rest_expr = wide // divisor, wide % divisor
+    quotient, rest = wide // divisor, wide % divisor
     column = pl.col("mode")
-    wide_result: I64 = (
+    result: I64 = (
         frame.select(
             pl.when(column == _HALF_UP)
             .then((2 * wide + divisor) // (2 * divisor))
             .when(column == _DOWN)
-            .then(quotient_expr)
+            .then(quotient)
             .when(column == _UP)
             .then((wide + divisor - 1) // divisor)
             .otherwise(
-                quotient_expr
-                + (
-                    (2 * rest_expr > divisor)
-                    | ((2 * rest_expr == divisor) & (quotient_expr % 2 == 1))
-                )
+                quotient + ((2 * rest > divisor) | ((2 * rest == divisor) & (quotient % 2 == 1)))
             )
             .cast(pl.Int64)
         )
         .to_series()
         .to_numpy()
     )
-    return wide_result
+    return result
 
 
 _HALF_UP = MODE_CODES[Rounding.HALF_UP]

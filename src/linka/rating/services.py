@@ -153,7 +153,14 @@ def rate_period(
         changed_lines, changed_amount = _differences(session, store, run, previous)
     timings["total_s"] = time.perf_counter() - started
     return RatingResult(
-        period, run.id, False, run.records, totals, changed_lines, changed_amount, timings
+        period,
+        run.id,
+        False,
+        run.records,
+        totals,
+        changed_lines,
+        changed_amount,
+        timings,
     )
 
 

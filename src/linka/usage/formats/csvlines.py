@@ -11,14 +11,16 @@ Two properties of these files shape the reader:
 * **Quotes.** Asterisk doubles a quote inside a value (``""``); files written by other tools
   often use ``\\"``. Both are accepted.
 
-When a file has a malformed line (wrong column count, or an unterminated quote, which makes
-a CSV parser swallow the next line), the fast path stops and the file is read again
-**line by line**: lines with an unbalanced quote are rejected first, so no line can swallow
-another, and the rest is parsed again with Arrow, which then names every line with a wrong
-column count. A broken line costs exactly one reject and the rest of the file continues.
-An unterminated quote can only produce a row of the right width when it opens the *first*
-field (the merged row then has ``0 + width`` columns), so the fast path watches the first
-column for a newline.
+When a file has a line of the wrong width, the fast path (which cannot tell line numbers
+when it parses in parallel) reads the file again with one thread, where Arrow numbers
+every line it skips. If that cannot be trusted either (a quote left open in the first
+field can swallow the next line), the file is read again **line by line**: lines with an
+unbalanced quote are rejected first, so no line can swallow another, and the rest is
+parsed again with Arrow, which then names every line with a wrong column count. A broken
+line costs exactly one reject and the rest of the file continues. An unterminated quote
+can only produce a row of the right width when it opens the *first* field (the merged
+row then has ``0 + width`` columns), so the fast paths watch the first column for a
+newline.
 
 Blank lines are not records: they are skipped and not counted.
 """
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -63,6 +66,10 @@ class _FallbackError(Exception):
     """The fast path met a malformed line."""
 
 
+class _WrongWidthError(_FallbackError):
+    """The fast path skipped lines of the wrong width (and could not number them)."""
+
+
 def sniff_column_counts(path: Path, escape_char: str | None = "\\") -> Counter[int]:
     """Column counts of the first lines (up to 64 KiB), to detect a file's layout."""
     with path.open("rb") as handle:
@@ -91,6 +98,11 @@ def map_rows(
     columns = _column_names(width, include, names)
     try:
         return _fast(path, process, columns, names, escape_char)
+    except _WrongWidthError:
+        try:
+            return _numbered(path, process, columns, names, escape_char)
+        except _FallbackError:
+            return _line_by_line(path, process, columns, names, escape_char)
     except _FallbackError:
         return _line_by_line(path, process, columns, names, escape_char)
 
@@ -146,7 +158,7 @@ def _fast(
     except pa.ArrowInvalid as error:  # e.g. a first line wider than the detected layout
         raise _FallbackError from error
     if invalid:
-        raise _FallbackError
+        raise _WrongWidthError
     frame = _to_frame(table, 0)
     del table
     if bool(frame.get_column(columns[0]).str.contains("\n", literal=True).any()):
@@ -154,6 +166,45 @@ def _fast(
     frame = _drop_blank(frame, columns[0], names)
     results = [process(frame)] if frame.height else []
     return Mapped(results, [], frame.height)
+
+
+def _numbered(
+    path: Path,
+    process: Callable[[pl.DataFrame], T],
+    columns: list[str],
+    names: Sequence[str],
+    escape_char: str | None,
+) -> Mapped[T]:
+    """One thread: Arrow numbers each skipped line of the wrong width (a reject each)."""
+    skipped: dict[int, tuple[int, str]] = {}
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        if row.number is None:
+            raise _FallbackError
+        skipped[row.number] = (row.actual_columns, row.text)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(str(path), *_options(columns, names, escape_char, False, on_invalid))
+    except pa.ArrowInvalid as error:
+        raise _FallbackError from error
+    present = np.ones(table.num_rows + len(skipped), dtype=bool)
+    present[np.fromiter(skipped, dtype=np.int64) - 1] = False
+    kept = np.nonzero(present)[0] + 1
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    del table
+    frame = frame.with_columns(pl.Series("line", kept, dtype=pl.Int64))
+    if bool(frame.get_column(columns[0]).str.contains("\n", literal=True).any()):
+        raise _FallbackError
+    frame = _drop_blank(frame, columns[0], names)
+    malformed = [
+        BadLine(number, _width_detail(text, actual, len(columns), escape_char), text)
+        for number, (actual, text) in sorted(skipped.items())
+        if text.strip()
+    ]
+    results = [process(_without_first(frame))] if frame.height else []
+    return Mapped(results, malformed, frame.height + len(malformed))
 
 
 def _line_by_line(
@@ -199,6 +250,12 @@ def _line_by_line(
             results.append(process(_without_first(_drop_blank(frame, columns[0], names))))
     malformed.sort(key=lambda bad: bad.line)
     return Mapped(results, malformed, len(numbers) - len(invalid) + len(malformed))
+
+
+def _width_detail(text: str, actual: int, width: int, escape_char: str | None) -> str:
+    if _unbalanced(text.encode(), escape_char):
+        return f"unterminated quote; expected {width} columns"
+    return f"{actual} columns, expected {width}"
 
 
 def _unbalanced(text: bytes, escape_char: str | None) -> bool:
