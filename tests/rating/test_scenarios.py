@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from linka.catalog.compile import compile_catalog
+from linka.kernel.money import Rounding, round_amount
 from linka.rating.kernel import rate_usage
-from linka.rating.plan import compile_plan
-from linka.rating.pricing import _round
+from linka.rating.plan import MODE_CODES, compile_plan
+from linka.rating.pricing import _round_int64, _round_int128
 from linka.rating.reference import ReferenceRater
 from tests.rating.test_kernel_matches_reference import frame_of
 
@@ -144,22 +145,25 @@ def test_incoming_calls_cost_nothing_at_home_and_are_priced_abroad(catalog_dir: 
     ]
 
 
-@pytest.mark.parametrize("mode", [0, 1, 2, 3])
-def test_rounding_is_exact_beyond_64_bits(mode: int):
-    from linka.kernel.money import Rounding, round_amount
-    from linka.rating.plan import MODE_CODES
+@pytest.mark.parametrize("rule", list(Rounding))
+def test_rounding_is_exact_in_64_and_128_bits(rule: Rounding):
+    mode = MODE_CODES[rule]
+    # small: int64 path; huge (beyond 2^63 before division): Polars' 128-bit path
+    numerators = [0, 1, 49, 50, 51, 150, 250, 12_345_678_901_234, -0]
+    den = 100
+    expected = [int(round_amount(Decimal(n) / den, 0, rule)) for n in numerators]
+    got = _round_int64(np.array(numerators, dtype=np.int64), np.full(len(numerators), den), mode)
+    assert got.tolist() == expected
 
-    units = np.array([[3_000_000_000_000, 7], [5, 0]], dtype=np.int64)
-    prices = np.array([[999_999_999, 3], [1, 0]], dtype=np.int64)
-    den = np.array([60 * 100, 100], dtype=np.int64)
-    modes = np.array([mode, mode], dtype=np.int64)
-    rule = next(r for r, code in MODE_CODES.items() if code == mode)
+    units = np.array([[3_000_000_000_000, 7], [5, 0], [1, 1]], dtype=np.int64)
+    prices = np.array([[999_999_999, 3], [1, 0], [25, 25]], dtype=np.int64)
+    dens = np.array([60 * 100, 100, 100], dtype=np.int64)
     exact = [
         sum(int(a) * int(b) for a, b in zip(u, p, strict=True))
         for u, p in zip(units, prices, strict=True)
     ]
     expected = [
-        int(round_amount(Decimal(n) / Decimal(int(d)), 0, Rounding(rule)))
-        for n, d in zip(exact, den, strict=True)
+        int(round_amount(Decimal(n) / int(d), 0, rule)) for n, d in zip(exact, dens, strict=True)
     ]
-    assert _round(units, prices, den, modes).tolist() == expected
+    wide = _round_int128(units, prices, dens, np.full(3, mode, dtype=np.int64))
+    assert wide.tolist() == expected

@@ -90,7 +90,7 @@ def rate_codes(usage: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
         plan, priced, billable, service, rates.zone_idx[safe_key], location, offering, line, period
     )
     charged = billable - included
-    prices = price(plan, key, charged, tariff, service, line, period)
+    prices = price(plan, key, charged, line, period)
     prices = np.where(priced & (charged > 0), prices, 0)
     status = np.where(priced, np.where(charged > 0, _CHARGED, _INCLUDED), status)
     return pl.DataFrame(

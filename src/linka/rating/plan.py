@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -63,11 +64,33 @@ class RatingPlan:
     rates: RateTables
     allowances: AllowanceTables
 
-    @property
+    @cached_property
     def offering_tariff(self) -> npt.NDArray[np.int64]:
         """Tariff index of each offering index."""
         ordered = self.offerings.sort("offering_idx")["tariff_idx"].to_numpy()
         return np.asarray(ordered if len(ordered) else [-1], dtype=np.int64)
+
+    @cached_property
+    def key_unit(self) -> npt.NDArray[np.int64]:
+        """Rounding unit (micro-units) of each rate key's tariff."""
+        return np.asarray(self.rounding_unit[self.rates.keys["tariff_idx"].to_numpy()])
+
+    @cached_property
+    def key_den(self) -> npt.NDArray[np.int64]:
+        """Divisor × rounding unit of each key: price × quantity / key_den = rounding units.
+
+        Voice prices are per minute of billable seconds (60), data per unit of bytes.
+        """
+        keys = self.rates.keys
+        tariff = keys["tariff_idx"].to_numpy()
+        service = keys["service_code"].to_numpy()
+        divisor = np.select([service == 0, service == 2], [60, self.data_unit[tariff]], 1)
+        result: npt.NDArray[np.int64] = divisor * self.key_unit
+        return result
+
+    @cached_property
+    def key_mode(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.rounding_mode[self.rates.keys["tariff_idx"].to_numpy()])
 
     @property
     def place_index(self) -> dict[str, int]:
@@ -76,19 +99,19 @@ class RatingPlan:
     def _per_tariff(self, values: list[int]) -> npt.NDArray[np.int64]:
         return np.array(values or [1], dtype=np.int64)
 
-    @property
+    @cached_property
     def data_increment(self) -> npt.NDArray[np.int64]:
         return self._per_tariff([t.tariff.data_increment_bytes for t in self.tariffs])
 
-    @property
+    @cached_property
     def data_unit(self) -> npt.NDArray[np.int64]:
         return self._per_tariff([t.tariff.data_unit_bytes for t in self.tariffs])
 
-    @property
+    @cached_property
     def rounding_unit(self) -> npt.NDArray[np.int64]:
         return self._per_tariff([t.unit_micro for t in self.tariffs])
 
-    @property
+    @cached_property
     def rounding_mode(self) -> npt.NDArray[np.int64]:
         return self._per_tariff([MODE_CODES[t.mode] for t in self.tariffs])
 

@@ -14,7 +14,7 @@ import polars as pl
 
 from linka.kernel.money import Rounding
 from linka.rating.plan import MODE_CODES, RatingPlan
-from linka.rating.ratetables import NO_TIER
+from linka.rating.ratetables import NO_TIER, RateTables
 
 I64 = npt.NDArray[np.int64]
 
@@ -68,75 +68,76 @@ def consume_allowances(
     return included, first
 
 
-def price(
-    plan: RatingPlan,
-    key: I64,
-    charged: I64,
-    tariff: I64,
-    service: I64,
-    line: I64,
-    period: I64,
-) -> I64:
-    """fee + round(Σ tier units × tier price / divisor) with the tariff's rule; ≥ minimum."""
+def price(plan: RatingPlan, key: I64, charged: I64, line: I64, period: I64) -> I64:
+    """fee + round(Σ tier units × tier price / divisor) with the tariff's rule; ≥ minimum.
+
+    Only records with something to charge are priced (the rest cost 0). Keys carry their
+    divisor × rounding unit, rounding mode and the largest quantity whose product with
+    their dearest tier still fits in 62 bits; bigger quantities (never seen in practice,
+    but possible) are summed in 128-bit integers instead.
+    """
     rates = plan.rates
-    safe_key = np.maximum(key, 0)
-    tier_from = rates.tier_from[safe_key]
-    tier_price = rates.tier_price[safe_key]
-    width = int(rates.tier_from.shape[-1])
-    units = np.zeros((len(key), width), dtype=np.int64)
-    units[:, 0] = charged
-    if width > 1:
-        tiered = np.nonzero((key >= 0) & (charged > 0) & (tier_from[:, 1] < NO_TIER))[0]
-        if len(tiered):
-            group = rates.tier_group[safe_key[tiered]]
-            before = running_total([line[tiered], period[tiered], group], charged[tiered])
-            after = before + charged[tiered]
-            lower = tier_from[tiered]
-            upper = np.concatenate([lower[:, 1:], np.full((len(tiered), 1), NO_TIER)], axis=1)
-            units[tiered] = np.clip(after[:, None], lower, upper) - np.clip(
-                before[:, None], lower, upper
-            )
-    safe_tariff = np.maximum(tariff, 0)
-    divisor = np.select([service == 0, service == 2], [60, plan.data_unit[safe_tariff]], 1)
-    unit = plan.rounding_unit[safe_tariff]
-    rounded = _round(units, tier_price, divisor * unit, plan.rounding_mode[safe_tariff])
-    result: I64 = np.maximum(
-        rates.fee_micro[safe_key] + rounded * unit, rates.minimum_micro[safe_key]
+    result = np.zeros(len(key), dtype=np.int64)
+    rows = np.nonzero((key >= 0) & (charged > 0))[0]
+    if len(rows) == 0:
+        return result
+    k, units = key[rows], charged[rows]
+    numerator = units * rates.tier_price[k, 0]
+    tiered = np.nonzero(rates.has_tiers[k])[0]
+    overflow = units > rates.safe_units[k]
+    if len(tiered):
+        tier_units = _tier_units(
+            rates, k[tiered], units[tiered], line[rows][tiered], period[rows][tiered]
+        )
+        numerator[tiered] = (tier_units * rates.tier_price[k[tiered]]).sum(axis=1)
+    den = plan.key_den[k]
+    mode = plan.key_mode[k]
+    rounded = np.empty(len(rows), dtype=np.int64)
+    for code in np.unique(mode).tolist():
+        same = np.nonzero((mode == code) & ~overflow)[0]
+        rounded[same] = _round_int64(numerator[same], den[same], code)
+    if overflow.any():
+        wide = np.nonzero(overflow)[0]
+        wide_units = (
+            _tier_units(rates, k[wide], units[wide], line[rows][wide], period[rows][wide])
+            if rates.tier_price.shape[1] > 1
+            else units[wide][:, None]
+        )
+        rounded[wide] = _round_int128(
+            wide_units, rates.tier_price[k[wide]][:, : wide_units.shape[1]], den[wide], mode[wide]
+        )
+    result[rows] = np.maximum(
+        rates.fee_micro[k] + rounded * plan.key_unit[k], rates.minimum_micro[k]
     )
     return result
 
 
-_SAFE = 2**62
-
-
-def _round(units: I64, prices: I64, den: I64, mode: I64) -> I64:
-    """round(Σ units × prices / den) per row by its mode: exact int64 arithmetic for rows
-    whose products cannot overflow (nearly all), Polars' 128-bit integers for the rest."""
-    width = units.shape[1]
-    bound = (np.abs(units).astype(np.float64) * np.abs(prices).astype(np.float64)).max(axis=1)
-    wide = bound * width >= _SAFE / 4  # generous margin: the float bound is only a guard
-    result = np.empty(len(units), dtype=np.int64)
-    narrow = ~wide
-    if narrow.any():
-        result[narrow] = _round_int64(units[narrow], prices[narrow], den[narrow], mode[narrow])
-    if wide.any():
-        result[wide] = _round_int128(units[wide], prices[wide], den[wide], mode[wide])
+def _tier_units(rates: RateTables, k: I64, units: I64, line: I64, period: I64) -> I64:
+    """Units of each record in each tier of its key, counting per line, period and group."""
+    before = running_total([line, period, rates.tier_group[k]], units)
+    after = before + units
+    lower = rates.tier_from[k]
+    upper = np.concatenate([lower[:, 1:], np.full((len(k), 1), NO_TIER)], axis=1)
+    result: I64 = np.clip(after[:, None], lower, upper) - np.clip(before[:, None], lower, upper)
     return result
 
 
-def _round_int64(units: I64, prices: I64, den: I64, mode: I64) -> I64:
-    numerator = (units * prices).sum(axis=1)
+def _round_int64(numerator: I64, den: I64, mode: int) -> I64:
+    """numerator / den rounded by one mode, in int64 (numerator < 2^62)."""
     quotient, rest = np.divmod(numerator, den)
-    half_up = (2 * numerator + den) // (2 * den)
-    up = quotient + (rest > 0)
-    even = quotient + ((2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1)))
-    result: I64 = np.select(
-        [mode == _HALF_UP, mode == _DOWN, mode == _UP], [half_up, quotient, up], even
-    )
+    if mode == _HALF_UP:
+        result: I64 = quotient + (2 * rest >= den)
+    elif mode == _DOWN:
+        result = quotient
+    elif mode == _UP:
+        result = quotient + (rest > 0)
+    else:
+        result = quotient + ((2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1)))
     return result
 
 
 def _round_int128(units: I64, prices: I64, den: I64, mode: I64) -> I64:
+    """Σ units × prices / den rounded per row by its mode, in Polars' 128-bit integers."""
     width = units.shape[1]
     columns = {f"u{t}": units[:, t] for t in range(width)}
     columns |= {f"p{t}": prices[:, t] for t in range(width)}
@@ -150,11 +151,11 @@ def _round_int128(units: I64, prices: I64, den: I64, mode: I64) -> I64:
     result: I64 = (
         frame.select(
             pl.when(column == _HALF_UP)
-            .then((2 * wide + divisor) // (2 * divisor))
+            .then(quotient + (2 * rest >= divisor))
             .when(column == _DOWN)
             .then(quotient)
             .when(column == _UP)
-            .then((wide + divisor - 1) // divisor)
+            .then(quotient + (rest > 0))
             .otherwise(
                 quotient + ((2 * rest > divisor) | ((2 * rest == divisor) & (quotient % 2 == 1)))
             )

@@ -9,6 +9,7 @@ its tiers (threshold in base units, price in micro-units) sit in two padded matr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -38,29 +39,40 @@ class RateTables:
     def _column(self, name: str) -> npt.NDArray[np.int64]:
         return self.keys[name].to_numpy().astype(np.int64)
 
-    @property
+    @cached_property
     def first_increment(self) -> npt.NDArray[np.int64]:
         return self._column("first_increment")
 
-    @property
+    @cached_property
     def next_increment(self) -> npt.NDArray[np.int64]:
         return self._column("next_increment")
 
-    @property
+    @cached_property
     def zone_idx(self) -> npt.NDArray[np.int64]:
         return self._column("zone_idx")
 
-    @property
+    @cached_property
     def fee_micro(self) -> npt.NDArray[np.int64]:
         return self._column("fee_micro")
 
-    @property
+    @cached_property
     def minimum_micro(self) -> npt.NDArray[np.int64]:
         return self._column("minimum_micro")
 
-    @property
+    @cached_property
     def tier_group(self) -> npt.NDArray[np.int64]:
         return self._column("tier_group")
+
+    @cached_property
+    def has_tiers(self) -> npt.NDArray[np.bool_]:
+        return np.asarray((self.tier_from[:, 1:] < NO_TIER).any(axis=1), dtype=bool)
+
+    @cached_property
+    def safe_units(self) -> npt.NDArray[np.int64]:
+        """The largest quantity whose products with the key's tier prices stay < 2^62."""
+        dearest = np.maximum(self.tier_price.max(axis=1), 1)
+        result: npt.NDArray[np.int64] = (2**62 // self.tier_price.shape[1]) // dearest
+        return result
 
 
 def _micro(column: str) -> pl.Expr:
