@@ -8,9 +8,9 @@ Layout under ``<data dir>/usage``::
 Files are written to a temporary name, flushed and renamed, so a reader never sees half
 a file; which files count is decided by the batch register in the database (see
 :mod:`linka.usage.tables`). Each records file holds one batch's records of one day,
-sorted by line and start time in row groups of :data:`ROW_GROUP` rows, and numbered by a
-``seq`` column: (file, seq) identifies a record for ever, and rating reads one range of
-lines at a time while Parquet statistics skip the row groups of other lines.
+sorted by line (in file order within a line) in row groups of :data:`ROW_GROUP` rows and
+numbered by a ``seq`` column: (file, seq) identifies a record for ever, and rating reads
+one range of lines at a time while Parquet statistics skip the row groups of other lines.
 
 On PostgreSQL deployments the same files live on shared storage (or object storage via
 the same paths); the register, rejects and rating runs live in PostgreSQL. See
@@ -70,7 +70,7 @@ class UsageStore:
         frame = records
         if frame.height:
             frame = with_enums(frame).with_columns(pl.col("start").dt.date().alias("_day"))
-            frame = frame.sort("line_msisdn", "start", maintain_order=True, nulls_last=True)
+            frame = frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
             for (day,), part in frame.group_by("_day", maintain_order=True):
                 relative = f"records/day={day}/batch-{batch_id:06d}.parquet"
                 numbered = part.drop("_day").with_columns(
