@@ -289,3 +289,57 @@ def test_prepaid_and_fixed_lines_on_matching_accounts(accounts: Database) -> Non
     )
     assert (prepaid.offering_id, prepaid.status) == ("mobile-prepaid", "active")
     assert (fixed.msisdn, fixed.installation_postal_code) == ("+420212345678", "110 00")
+
+
+def test_an_offering_change_is_dated_and_rating_sees_both_offerings(accounts: Database) -> None:
+    from linka.usage.lines import line_directory
+
+    add(accounts, activation_date="2026-02-01")
+    with accounts.session() as session:
+        change = services.change_line_offering(
+            session,
+            MOBILE,
+            "mobile-unlimited",
+            reason="upgrade",
+            clock=clock(),
+            actor=ACTOR,
+            effective_on=date(2026, 2, 20),
+        )
+    assert change.events[0].from_offering == "mobile-basic"
+    with accounts.session() as session:
+        line = services.find_line(session, MOBILE)
+        periods = [
+            (o.offering_id, o.valid_from, o.valid_to)
+            for o in services.offering_history(session, line.id)
+        ]
+        directory = line_directory(session)
+    assert line.offering_id == "mobile-unlimited"
+    assert periods == [
+        ("mobile-basic", date(2026, 2, 1), date(2026, 2, 20)),
+        ("mobile-unlimited", date(2026, 2, 20), None),
+    ]
+    assert directory.select("offering_id", "active_from", "active_until").rows() == [
+        ("mobile-basic", date(2026, 2, 1), date(2026, 2, 19)),
+        ("mobile-unlimited", date(2026, 2, 20), None),
+    ]
+
+
+def test_an_offering_change_is_refused_when_it_does_not_fit(accounts: Database) -> None:
+    add(accounts, activation_date="2026-02-01")
+    with (
+        pytest.raises(TransitionRefusedError, match="already has mobile-basic"),
+        accounts.session() as s,
+    ):
+        services.change_line_offering(
+            s, MOBILE, "mobile-basic", reason="x", clock=clock(), actor=ACTOR
+        )
+    with pytest.raises(InvalidInputError, match="mobile-business"), accounts.session() as s:
+        # a consumer account cannot take the business-only offering
+        services.change_line_offering(
+            s, MOBILE, "mobile-business", reason="x", clock=clock(), actor=ACTOR
+        )
+    with pytest.raises(TransitionRefusedError, match="must be after"), accounts.session() as s:
+        services.change_line_offering(
+            s, MOBILE, "mobile-unlimited", reason="x", clock=clock(), actor=ACTOR,
+            effective_on=date(2026, 1, 15),
+        )  # fmt: skip

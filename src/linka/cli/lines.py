@@ -98,6 +98,41 @@ def status(
     )
 
 
+@app.command("offering")
+@user_errors
+def offering(
+    msisdn: str = typer.Argument(..., help="MSISDN of the line."),
+    to: str = typer.Option(..., "--to", help="Id of the new offering."),
+    reason: str = typer.Option(..., help="Why (kept in the history)."),
+    on: str = typer.Option(None, "--date", help="Effective date YYYY-MM-DD (default today)."),
+) -> None:
+    """Move a line to another offering; the next bill credits and charges pro rata."""
+    effective: date | None = None
+    if on is not None:
+        try:
+            effective = parse_date(on)
+        except ValueError as exc:
+            raise LinkaError(f"--date: {exc}") from None
+    with open_database() as database, database.session() as session:
+        try:
+            change = services.change_line_offering(
+                session,
+                msisdn,
+                to,
+                reason=reason,
+                clock=runtime.clock(),
+                actor=runtime.actor(),
+                effective_on=effective,
+            )
+        except InvalidInputError as exc:
+            raise customers_cli.option_errors(exc, "offering change") from None
+        event = change.events[0]
+    console.print(
+        f"line {event.msisdn}: {event.from_offering} → {event.to_offering} "
+        f"from {event.effective_on} ({event.reason})"
+    )
+
+
 @app.command("show")
 @user_errors
 def show(msisdn: str = typer.Argument(..., help="MSISDN of the line.")) -> None:

@@ -41,7 +41,7 @@ from linka.kernel.clock import Clock, local_today
 from linka.subscriptions.events import LineCreated
 from linka.subscriptions.identifiers import normalize_iccid, normalize_imsi, parse_msisdn
 from linka.subscriptions.model import INITIAL_STATUSES, LineInteraction, LineSpec, LineStatus
-from linka.subscriptions.tables import LineRow, LineStatusChangeRow
+from linka.subscriptions.tables import LineOfferingRow, LineRow, LineStatusChangeRow
 
 Raw = str | None
 
@@ -294,6 +294,21 @@ def insert_lines(
                     "reason": reason[:500],
                     "actor": actor.name[:100],
                     "actor_channel": actor.channel[:20],
+                }
+                for line in batch
+            ],
+        )
+        session.execute(
+            insert(core_table(LineOfferingRow)),
+            [
+                {
+                    "line_id": line.id,
+                    "offering_id": line.spec.offering_id,
+                    "valid_from": _first_date(line, clock),
+                    "valid_to": None,
+                    "recorded_at": now,
+                    "reason": reason[:500],
+                    "actor": actor.name[:100],
                 }
                 for line in batch
             ],

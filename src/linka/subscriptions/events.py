@@ -27,6 +27,17 @@ class LineStatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class LineOfferingChanged:
+    msisdn: str
+    account_number: str
+    from_offering: str
+    to_offering: str
+    effective_on: date
+    reason: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CustomersOnboarded:
     """A batch of customers (with accounts and lines) was created in one unit of work."""
 

@@ -55,6 +55,7 @@ class LineInteraction(StrEnum):
 
     LINE_CREATED = "line.created"
     LINE_STATUS_CHANGED = "line.status_changed"
+    LINE_OFFERING_CHANGED = "line.offering_changed"
 
 
 @dataclass(frozen=True, slots=True)

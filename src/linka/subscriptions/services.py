@@ -31,10 +31,10 @@ from linka.subscriptions.bulk import (
     read_line,
 )
 from linka.subscriptions.errors import LineNotFoundError, TransitionRefusedError
-from linka.subscriptions.events import LineCreated, LineStatusChanged
+from linka.subscriptions.events import LineCreated, LineOfferingChanged, LineStatusChanged
 from linka.subscriptions.identifiers import normalize_msisdn
 from linka.subscriptions.model import LineInteraction, LineSpec, LineStatus, check_transition
-from linka.subscriptions.tables import LineRow, LineStatusChangeRow
+from linka.subscriptions.tables import LineOfferingRow, LineRow, LineStatusChangeRow
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,106 @@ def change_line_status(
         line.msisdn, account.number, current.value, target.value, effective, text, now
     )
     return StatusChange(line, change, (event,))
+
+
+@dataclass(frozen=True)
+class OfferingChange:
+    line: LineRow
+    events: tuple[LineOfferingChanged, ...]
+
+
+def offering_history(session: Session, line_id: int) -> list[LineOfferingRow]:
+    """The line's offerings, oldest first."""
+    return list(
+        session.scalars(
+            select(LineOfferingRow)
+            .where(LineOfferingRow.line_id == line_id)
+            .order_by(LineOfferingRow.valid_from, LineOfferingRow.id)
+        )
+    )
+
+
+def change_line_offering(
+    session: Session,
+    msisdn: str,
+    offering_id: str,
+    *,
+    reason: str,
+    clock: Clock,
+    actor: Actor,
+    effective_on: date | None = None,
+) -> OfferingChange:
+    """Move a live line to another offering from ``effective_on`` (today by default).
+
+    The new offering must be in the catalog valid that day and eligible for the
+    customer and account; billing credits the unused part of the old offering and
+    charges the new one from that day, rating uses the new tariff from that day.
+    """
+    line = find_line(session, msisdn)
+    if line.status == LineStatus.TERMINATED.value:
+        raise TransitionRefusedError(f"line {line.msisdn} is terminated")
+    text = " ".join(reason.split())
+    if not text:
+        raise InvalidInputError([FieldIssue(None, "reason", "is required")], "offering change")
+    account = session.get_one(BillingAccountRow, line.account_id)
+    customer = session.get_one(CustomerRow, account.customer_id)
+    today = local_today(clock, account.timezone)
+    effective = effective_on or today
+    history = offering_history(session, line.id)
+    current = history[-1]
+    if offering_id == current.offering_id:
+        raise TransitionRefusedError(f"line {line.msisdn} already has {offering_id}")
+    if effective > today or effective <= current.valid_from:
+        raise TransitionRefusedError(
+            f"effective date {effective} must be after the current offering's start "
+            f"({current.valid_from}) and not after today ({today})"
+        )
+    spec = LineSpec(
+        msisdn=line.msisdn,
+        mobile=True,  # the number type was checked when the line was created
+        offering_id=offering_id,
+        status=LineStatus.ACTIVE,
+        activation_date=effective,
+    )
+    problem = Offerings(session).problem(_new_line(spec, account, customer), effective)
+    if problem is not None:
+        raise InvalidInputError([FieldIssue(None, *problem)], "offering change")
+    now = clock.now()
+    current.valid_to = effective
+    session.add(
+        LineOfferingRow(
+            line_id=line.id,
+            offering_id=offering_id,
+            valid_from=effective,
+            valid_to=None,
+            recorded_at=now,
+            reason=text[:500],
+            actor=actor.name[:100],
+        )
+    )
+    previous, line.offering_id = line.offering_id, offering_id
+    session.flush()
+    record_interaction(
+        session,
+        customer.id,
+        LineInteraction.LINE_OFFERING_CHANGED,
+        f"Line {line.msisdn} {previous} → {offering_id} from {effective}: {text}",
+        clock=clock,
+        actor=actor,
+        details={
+            "msisdn": line.msisdn,
+            "account": account.number,
+            "from": previous,
+            "to": offering_id,
+            "effective_on": effective.isoformat(),
+            "reason": text,
+        },
+        subject=f"line:{line.msisdn}",
+    )
+    event = LineOfferingChanged(
+        line.msisdn, account.number, previous, offering_id, effective, text, now
+    )
+    return OfferingChange(line, (event,))
 
 
 def _check_offering(

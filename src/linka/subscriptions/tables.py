@@ -70,3 +70,24 @@ class LineStatusChangeRow(Base):
     reason: Mapped[str] = mapped_column(String(500))
     actor: Mapped[str] = mapped_column(String(100))
     actor_channel: Mapped[str] = mapped_column(String(20))
+
+
+class LineOfferingRow(Base):
+    """Which offering a line had when: half-open local date ranges [valid_from, valid_to).
+
+    The line's ``offering_id`` column is the current one; this history is what rating
+    (the tariff at the time of each record) and billing (proration on a mid-cycle
+    change) read.
+    """
+
+    __tablename__ = "line_offerings"
+    __table_args__ = (Index("ix_line_offerings_line", "line_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("service_lines.id", ondelete="CASCADE"))
+    offering_id: Mapped[str] = mapped_column(String(63))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]  # exclusive; null: still valid
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(100))

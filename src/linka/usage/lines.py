@@ -1,8 +1,8 @@
 """Which subscriber line a usage record belongs to, read set-based from the CRM tables.
 
-The directory holds one row per line that has ever been active: its MSISDN as E.164
-digits (int64, the record schema's form), IMSI, account, offering, bill cycle and the
-local dates between which it was in service. Records are matched by MSISDN (or by IMSI
+The directory holds one row per line that has ever been active and offering it had: its
+MSISDN as E.164 digits (int64, the record schema's form), IMSI, account, offering, bill
+cycle and the local dates between which it was in service with that offering. Records are matched by MSISDN (or by IMSI
 when a network element sent no MSISDN) and start time.
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from linka.customers.tables import BillingAccountRow
-from linka.subscriptions.tables import LineRow
+from linka.subscriptions.tables import LineOfferingRow, LineRow
 
 DIRECTORY_SCHEMA: dict[str, pl.DataType] = {
     "line_id": pl.Int64(),
@@ -30,30 +30,55 @@ DIRECTORY_SCHEMA: dict[str, pl.DataType] = {
 
 
 def line_directory(session: Session) -> pl.DataFrame:
-    """Every line that has been activated, with what rating needs to know about it."""
+    """One row per activated line and offering it had, with the dates it was in service
+    with that offering (its service dates cut by the offering's validity)."""
     rows = session.execute(
         select(
             LineRow.id,
             LineRow.msisdn,
             LineRow.imsi,
             LineRow.account_id,
-            LineRow.offering_id,
+            LineOfferingRow.offering_id,
             LineRow.activated_on,
             LineRow.terminated_on,
             BillingAccountRow.bill_cycle_day,
             BillingAccountRow.timezone,
             BillingAccountRow.currency,
+            LineOfferingRow.valid_from,
+            LineOfferingRow.valid_to,
         )
         .join(BillingAccountRow, BillingAccountRow.id == LineRow.account_id)
+        .join(LineOfferingRow, LineOfferingRow.line_id == LineRow.id)
         .where(LineRow.activated_on.is_not(None))
-        .order_by(LineRow.id)
+        .order_by(LineRow.id, LineOfferingRow.valid_from)
     ).all()
     frame = pl.DataFrame(
         rows,
-        schema={**DIRECTORY_SCHEMA, "msisdn": pl.String()},
+        schema={
+            **DIRECTORY_SCHEMA,
+            "msisdn": pl.String(),
+            "valid_from": pl.Date(),
+            "valid_to": pl.Date(),
+        },
         orient="row",
     )
-    return frame.with_columns(pl.col("msisdn").str.strip_prefix("+").cast(pl.Int64))
+    last_day = pl.col("valid_to") - pl.duration(days=1)
+    return (
+        frame.with_columns(
+            pl.col("msisdn").str.strip_prefix("+").cast(pl.Int64),
+            pl.max_horizontal("active_from", "valid_from").alias("active_from"),
+            pl.when(pl.col("active_until").is_null())
+            .then(last_day)
+            .when(last_day.is_null())
+            .then(pl.col("active_until"))
+            .otherwise(pl.min_horizontal("active_until", last_day))
+            .alias("active_until"),
+        )
+        .filter(
+            pl.col("active_until").is_null() | (pl.col("active_until") >= pl.col("active_from"))
+        )
+        .drop("valid_from", "valid_to")
+    )
 
 
 def fill_msisdn_from_imsi(records: pl.DataFrame, directory: pl.DataFrame) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """foundation
 
 Revision ID: 0001
-Create Date: 2026-11-25 19:37:39.142768
+Create Date: 2026-11-25 20:29:40.820631
 """
 
 from collections.abc import Sequence
@@ -615,6 +615,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "line_offerings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("offering_id", sa.String(length=63), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("recorded_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["line_id"],
+            ["service_lines.id"],
+            name=op.f("fk_line_offerings_line_id_service_lines"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_line_offerings")),
+    )
+    with op.batch_alter_table("line_offerings", schema=None) as batch_op:
+        batch_op.create_index("ix_line_offerings_line", ["line_id", "valid_from"], unique=False)
+
+    op.create_table(
         "line_status_changes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("line_id", sa.Integer(), nullable=False),
@@ -649,6 +670,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_line_status_changes_line")
 
     op.drop_table("line_status_changes")
+    with op.batch_alter_table("line_offerings", schema=None) as batch_op:
+        batch_op.drop_index("ix_line_offerings_line")
+
+    op.drop_table("line_offerings")
     with op.batch_alter_table("service_lines", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_service_lines_live_msisdn",
