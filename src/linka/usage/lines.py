@@ -2,8 +2,8 @@
 
 The directory holds one row per line that has ever been active and offering it had: its
 MSISDN as E.164 digits (int64, the record schema's form), IMSI, account, offering, bill
-cycle and the local dates between which it was in service with that offering. Records are matched by MSISDN (or by IMSI
-when a network element sent no MSISDN) and start time.
+cycle and the local dates between which it was in service with that offering. Records
+are matched by MSISDN (or by IMSI when a network element sent no MSISDN) and start time.
 """
 
 from __future__ import annotations
