@@ -36,8 +36,33 @@ class Settings(BaseSettings):
     )
     currency: str = Field(default="CZK", description="Operator's home currency (ISO 4217).")
     operator_name: str = Field(
-        default="linka demo operator", description="Operator name printed on documents."
+        default="Linka Mobil s.r.o.", description="Operator (supplier) name on documents."
     )
+    operator_ico: str = Field(default="27074358", description="Operator's IČO.")
+    operator_dic: str = Field(default="CZ27074358", description="Operator's DIČ (VAT id).")
+    operator_street: str = Field(default="Vinohradská 2405/190", description="Operator address.")
+    operator_city: str = Field(default="Praha 3", description="Operator address: town.")
+    operator_postal_code: str = Field(default="130 00", description="Operator address: PSČ.")
+    operator_country: str = Field(default="CZ", description="Operator address: country.")
+    operator_email: str = Field(default="fakturace@linka.example", description="Billing e-mail.")
+    operator_phone: str = Field(default="+420 800 123 456", description="Customer care phone.")
+    operator_registration: str = Field(
+        default="Zapsaná v obchodním rejstříku vedeném Městským soudem v Praze, oddíl C, "
+        "vložka 000000 (demo).",
+        description="Commercial-register entry printed on documents.",
+    )
+    operator_bank_account: str = Field(
+        default="2000145399/0800", description="Operator's account (Czech form) for payments."
+    )
+    operator_iban: str = Field(default="CZ6508000000192000145399", description="Its IBAN.")
+    operator_bic: str = Field(default="GIBACZPX", description="Its BIC.")
+    operator_bank_name: str = Field(default="Česká spořitelna, a.s.", description="Its bank.")
+    invoice_due_days: int = Field(default=14, description="Days from issue to due date.")
+    invoice_round_to_whole: bool = Field(
+        default=True, description="Round CZK invoice totals to whole crowns (a rounding line)."
+    )
+    invoice_series: str = Field(default="FA", description="Number series of invoices.")
+    credit_note_series: str = Field(default="DB", description="Number series of credit notes.")
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
 
     @cached_property

@@ -208,17 +208,29 @@ _SERVICE_TEXT = {
 }
 
 
+def czech_plural(count: int, one: str, few: str, many: str) -> str:
+    """Czech plural: 1 hovor, 2–4 hovory, 5 hovorů (also 0 and 11–14)."""
+    if count == 1:
+        return f"{count} {one}"
+    return f"{count} {few if 2 <= count <= 4 else many}"
+
+
+def english_plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _quantity_text(total: UsageTotal) -> tuple[str, str]:
     if total.service == "voice":
         minutes = Decimal(total.billable) / 60
         included = Decimal(total.included) / 60
-        cs = f"{total.records} hovorů, {minutes:.1f} min"
-        en = f"{total.records} calls, {minutes:.1f} min"
+        cs = f"{czech_plural(total.records, 'hovor', 'hovory', 'hovorů')}, {minutes:.1f} min"
+        en = f"{english_plural(total.records, 'call')}, {minutes:.1f} min"
         if total.included:
             cs += f", z toho {included:.1f} min v ceně"
             en += f", {included:.1f} min included"
     elif total.service == "sms":
-        cs, en = f"{total.records} zpráv", f"{total.records} messages"
+        cs = czech_plural(total.records, "zpráva", "zprávy", "zpráv")
+        en = english_plural(total.records, "message")
         if total.included:
             cs += f", z toho {total.included} v ceně"
             en += f", {total.included} included"

@@ -7,10 +7,12 @@ from rich.table import Table
 
 from linka import __version__
 from linka.cli import bench as bench_cli
+from linka.cli import billing as billing_cli
 from linka.cli import catalog as catalog_cli
 from linka.cli import customers as customers_cli
 from linka.cli import db as db_cli
 from linka.cli import demo as demo_cli
+from linka.cli import invoices as invoices_cli
 from linka.cli import lines as lines_cli
 from linka.cli import rating as rating_cli
 from linka.cli import usage as usage_cli
@@ -30,6 +32,8 @@ app.add_typer(customers_cli.app, name="customers")
 app.add_typer(lines_cli.app, name="lines")
 app.add_typer(usage_cli.app, name="usage")
 app.command("rate")(rating_cli.rate)
+app.add_typer(billing_cli.app, name="bill")
+app.add_typer(invoices_cli.app, name="invoices")
 app.add_typer(bench_cli.app, name="bench")
 app.command("demo")(demo_cli.demo)
 

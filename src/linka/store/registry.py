@@ -1,5 +1,6 @@
 """Every context's tables, gathered so migrations and tests see the whole schema."""
 
+from linka.billing import tables as _billing_tables  # noqa: F401
 from linka.catalog import tables as _catalog_tables  # noqa: F401
 from linka.customers import tables as _customers_tables  # noqa: F401
 from linka.rating import tables as _rating_tables  # noqa: F401

@@ -1,0 +1,139 @@
+"""``linka invoices``: list, show, issue and correct invoices."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from linka.billing import services
+from linka.billing.corrections import credit_invoice
+from linka.billing.model import InvoiceStatus
+from linka.billing.runs import issue_drafts
+from linka.billing.tables import InvoiceRow
+from linka.cli import runtime
+from linka.cli.billing import parse_day
+from linka.cli.runtime import console, open_database, user_errors
+from linka.kernel.clock import local_today
+
+app = typer.Typer(help="Invoices and credit notes: list, show, issue, credit, export, explain.")
+
+
+def _name(invoice: InvoiceRow) -> str:
+    return invoice.number_text or f"#{invoice.id}"
+
+
+@app.command("list")
+@user_errors
+def list_(
+    account: str = typer.Option(None, help="Only this billing account."),
+    status: InvoiceStatus = typer.Option(None, help="Only this status."),
+    run: int = typer.Option(None, help="Only this bill run."),
+    limit: int = typer.Option(30, help="How many (newest first)."),
+) -> None:
+    """Invoices, newest first."""
+    with open_database() as database, database.session() as session:
+        rows = services.list_invoices(
+            session,
+            account_number=account,
+            status=status.value if status else None,
+            run_id=run,
+            limit=limit,
+        )
+        table = Table(title="Invoices")
+        for column in ("number", "kind", "status", "account", "issued", "period", "net", "VAT",
+                       "due", "cur"):  # fmt: skip
+            table.add_column(column, justify="right" if column in {"net", "VAT", "due"} else "left")
+        for invoice, number in rows:
+            table.add_row(
+                _name(invoice), invoice.kind, invoice.status, number,
+                str(invoice.issue_date or ""),
+                f"{invoice.period_start}–{invoice.period_end}", f"{invoice.total_net:,.2f}",
+                f"{invoice.total_vat:,.2f}", f"{invoice.amount_due:,.2f}", invoice.currency,
+            )  # fmt: skip
+    console.print(table)
+
+
+@app.command("show")
+@user_errors
+def show(reference: str = typer.Argument(..., help="Invoice number, or #id of a draft.")) -> None:
+    """An invoice with its lines, VAT summary and totals."""
+    with open_database() as database, database.session() as session:
+        view = services.invoice_view(session, services.find_document(session, reference))
+        invoice = view.invoice
+        console.print(
+            f"[bold]{_name(invoice)}[/] {invoice.kind}, {invoice.status}, account "
+            f"{view.account_number}, VS {invoice.variable_symbol}; issued {invoice.issue_date}, "
+            f"DUZP {invoice.tax_point_date}, due {invoice.due_date}",
+            highlight=False,
+        )
+        table = Table()
+        for column in ("#", "line", "description", "net", "VAT %", "VAT"):
+            table.add_column(
+                column, justify="right" if column in {"net", "VAT %", "VAT"} else "left"
+            )
+        for line in view.lines:
+            text = line.description_cs if invoice.language == "cs" else line.description_en
+            table.add_row(
+                str(line.position), line.line_msisdn or "", text, f"{line.net:,.2f}",
+                f"{line.vat_rate.normalize():f}", f"{line.vat:,.2f}",
+            )  # fmt: skip
+        console.print(table)
+        for vat in view.vat:
+            console.print(
+                f"VAT {vat.rate.normalize():f} %: base {vat.base:,.2f}, VAT {vat.vat:,.2f}"
+            )
+        console.print(
+            f"net {invoice.total_net:,.2f} + VAT {invoice.total_vat:,.2f} = "
+            f"{invoice.total_gross:,.2f}; rounding {invoice.rounding:,.2f}; "
+            f"[bold]due {invoice.amount_due:,.2f} {invoice.currency}[/]"
+        )
+        for note in invoice.notes:
+            console.print(note)
+
+
+@app.command("issue")
+@user_errors
+def issue(
+    run: int = typer.Option(None, help="Issue the drafts of this bill run."),
+    references: list[str] = typer.Argument(None, help="Or these drafts (#id)."),
+    on: str = typer.Option(None, "--date", help="Issue date (default today)."),
+) -> None:
+    """Number and issue drafts: from then on they never change."""
+    settings = runtime.settings()
+    issue_date = parse_day(on, "--date") or local_today(runtime.clock(), settings.timezone)
+    with open_database() as database, database.session() as session:
+        if run is not None:
+            rows = services.list_invoices(
+                session, run_id=run, status=InvoiceStatus.DRAFT.value, limit=10_000_000
+            )
+            ids = [invoice.id for invoice, _ in rows]
+        else:
+            ids = [services.find_document(session, r).id for r in references or []]
+        numbers = issue_drafts(
+            session, ids, issue_date=issue_date, clock=runtime.clock(), settings=settings
+        )
+    first = f" ({numbers[0]} … {numbers[-1]})" if numbers else ""
+    console.print(f"issued {len(numbers):,} invoices{first}")
+
+
+@app.command("credit")
+@user_errors
+def credit(
+    number: str = typer.Argument(..., help="The issued invoice to correct."),
+    reason: str = typer.Option(..., help="Why (printed on the credit note)."),
+    lines: str = typer.Option(None, help="Only these line positions, e.g. 2,5 (default: all)."),
+    on: str = typer.Option(None, "--date", help="Issue date (default today)."),
+) -> None:
+    """Issue a credit note (opravný daňový doklad) reversing the invoice or some lines."""
+    settings = runtime.settings()
+    issue_date = parse_day(on, "--date") or local_today(runtime.clock(), settings.timezone)
+    positions = [int(p) for p in lines.split(",")] if lines else None
+    with open_database() as database, database.session() as session:
+        note = credit_invoice(
+            session, number, reason=reason, clock=runtime.clock(), settings=settings,
+            issue_date=issue_date, positions=positions,
+        )  # fmt: skip
+        console.print(
+            f"credit note [bold]{note.number_text}[/] for {number}: {note.amount_due:,.2f} "
+            f"{note.currency}"
+        )
