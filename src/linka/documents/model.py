@@ -4,6 +4,11 @@ The billing context builds an :class:`InvoiceDocument` from a stored invoice (it
 VAT breakdown and totals are already computed and rounded there); renderers only lay it
 out — PDF, ISDOC, UBL, Factur-X — and never compute money of their own. Amounts are
 ``Decimal`` in the invoice currency with 2 decimals (usage prices may have 4).
+
+Signs: a credit note carries its lines, VAT breakdown and totals as negative amounts (they
+reduce what the customer owes), exactly as the customer ledger books them. The PDF prints
+them so; the e-invoice formats (ISDOC, UBL, CII), whose credit notes are stated in positive
+amounts by their own rules, flip the sign when they write the XML.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ class DocumentLine:
     line_msisdn: str | None = None  # the service line the charge belongs to
     period_start: date | None = None
     period_end: date | None = None  # inclusive, as printed
+    # UN/ECE Recommendation 20 code of `unit` for the e-invoices (MON, MIN, C62, 4L …); when
+    # None the renderers derive it from `unit` (see linka.documents.codes.unit_code).
+    unit_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,3 +137,9 @@ class InvoiceDocument:
     original_issue_date: date | None = None
     correction_reason: str | None = None
     usage: tuple[UsageItem, ...] = ()
+    # The customer's consent to electronic invoices (ISDOC ElectronicPossibilityAgreementReference,
+    # mandatory there), e.g. "Smlouva č. 100234, čl. 7"; when None the contract is named by
+    # the customer number.
+    einvoice_agreement: str | None = None
+    brand_color: str = "#1d4f91"  # operator's colour for the PDF brand block (#rrggbb)
+    logo_svg: str | None = None  # operator's logo as SVG text, printed in the brand block
