@@ -285,7 +285,7 @@ class PdfRenderer:
 _local = threading.local()
 
 
-def _renderer() -> PdfRenderer:
+def thread_renderer() -> PdfRenderer:
     renderer: PdfRenderer | None = getattr(_local, "renderer", None)
     if renderer is None:
         renderer = _local.renderer = PdfRenderer()
@@ -294,12 +294,12 @@ def _renderer() -> PdfRenderer:
 
 def render_pdf(document: InvoiceDocument) -> bytes:
     """The itemised PDF bill of one invoice or credit note."""
-    return _renderer().render(document)
+    return thread_renderer().render(document)
 
 
 def render_png(document: InvoiceDocument, ppi: float = PNG_PPI) -> bytes:
     """The first page of the bill as a PNG image."""
-    return _renderer().render_png(document, ppi)
+    return thread_renderer().render_png(document, ppi)
 
 
 def render_pdfs(documents: Iterable[InvoiceDocument]) -> Iterator[tuple[InvoiceDocument, bytes]]:
@@ -308,6 +308,6 @@ def render_pdfs(documents: Iterable[InvoiceDocument]) -> Iterator[tuple[InvoiceD
     This runs on one core; a bill run spreads its accounts over worker processes and
     calls this in each (Typst's compiler is not shared between processes).
     """
-    renderer = _renderer()
+    renderer = thread_renderer()
     for document in documents:
         yield document, renderer.render(document)
