@@ -11,17 +11,14 @@ prices are integers in micro-units rounded with the tariff's rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.rating.localclock import local_seconds, minute_of_week
-from linka.rating.model import CODE_SCHEMA, STATUSES, RatedStatus
-from linka.rating.plan import MINUTES_PER_WEEK, RatingPlan
-from linka.rating.pricing import consume_allowances, price
-from linka.rating.ratetables import DIRECTION_CODES
+from linka.rating.engine import UsageArrays, rate_arrays
+from linka.rating.model import STATUSES
+from linka.rating.plan import RatingPlan
+from linka.rating.ratetables import SERVICE_CODES
 from linka.usage.records import DIRECTION_ENUM, SERVICE_ENUM
 
 USAGE_COLUMNS: dict[str, pl.DataType] = {
@@ -47,65 +44,52 @@ def rate_usage(usage: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
 
 def rate_codes(usage: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
     """Rate every record of ``usage``; returns :data:`CODE_SCHEMA` columns, same row order."""
-    frame = usage.select(list(USAGE_COLUMNS))
-    n = frame.height
-    resolved = _resolve(frame, plan)
-    tariff, table, service = resolved.tariff, resolved.table, resolved.service
-    rates = plan.rates
-    sets = np.where(table >= 0, rates.table_set[np.maximum(table, 0)], -1)
-    numbers = frame["b_number"].fill_null(0).to_numpy()
-    ordinal = rates.prefixes.lookup(sets, numbers)
-    entry = np.where(ordinal >= 0, rates.table_base[np.maximum(table, 0)] + ordinal, -1)
-    minute = _minute_of_week(frame, plan, tariff)
-    band = plan.band_table[np.maximum(tariff, 0) * MINUTES_PER_WEEK + minute]
-    key = np.where(entry >= 0, rates.key_of[np.maximum(entry, 0), band], -1).astype(np.int64)
-    safe_key = np.maximum(key, 0)
-    first = rates.first_increment[safe_key]
-    step = rates.next_increment[safe_key]
+    return rate_arrays(usage_arrays(usage), plan).frame()
 
-    duration = frame["duration_s"].fill_null(0).to_numpy().astype(np.int64)
+
+def usage_arrays(frame: pl.DataFrame) -> UsageArrays:
+    """:data:`USAGE_COLUMNS` of a frame as the engine's arrays (nulls as -1 or 0)."""
+    service = frame["service"].cast(SERVICE_ENUM).to_physical().to_numpy()
     volume = frame["volume"].fill_null(0).to_numpy()
-    data_step = plan.data_increment[np.maximum(tariff, 0)]
-    billable = np.select(
-        [service == 0, service == 1, service == 2],
-        [
-            np.where(
-                duration <= 0,
-                0,
-                np.where(duration <= first, first, first + -(-(duration - first) // step) * step),
-            ),
-            np.ones(n, dtype=np.int64),
-            -(-volume // data_step) * data_step,
-        ],
-        0,
-    ).astype(np.int64)
-    status = _status(resolved, key >= 0, billable)
-    priced = status == _PRICE
-    billable = np.where(priced, billable, 0)
+    duration = frame["duration_s"].fill_null(0).to_numpy().astype(np.int64)
+    country, countries = country_codes(frame["roaming_country"])
+    return UsageArrays(
+        line=frame["line_id"].fill_null(-1).to_numpy().astype(np.int64),
+        period=frame["period"].fill_null(-1).to_numpy().astype(np.int64),
+        version_id=frame["version_id"].fill_null(-1).to_numpy().astype(np.int64),
+        offering=frame["offering_idx"].fill_null(-1).to_numpy().astype(np.int64),
+        service=service,
+        direction=frame["direction"].cast(DIRECTION_ENUM).to_physical().to_numpy(),
+        b_number=frame["b_number"].fill_null(0).to_numpy().astype(np.int64),
+        epoch_s=frame["start"].dt.epoch("s").to_numpy(),
+        quantity=used_quantity(service, duration, volume),
+        country=country,
+        countries=countries,
+    )
 
-    location, offering = resolved.location, resolved.offering
-    line = frame["line_id"].fill_null(-1).to_numpy()
-    period = frame["period"].fill_null(-1).to_numpy()
-    included, first_allowance = consume_allowances(
-        plan, priced, billable, service, rates.zone_idx[safe_key], location, offering, line, period
-    )
-    charged = billable - included
-    prices = price(plan, key, charged, line, period)
-    prices = np.where(priced & (charged > 0), prices, 0)
-    status = np.where(priced, np.where(charged > 0, _CHARGED, _INCLUDED), status)
-    return pl.DataFrame(
-        {
-            "status": status.astype(np.int8),
-            "key": _nullable(np.where(priced, key, -1)),
-            "tariff_idx": _nullable(tariff),
-            "location_idx": location.astype(np.int8),
-            "billable": billable,
-            "included": included,
-            "allowance_idx": _nullable(first_allowance),
-            "price_micro": prices,
-        },
-        schema=CODE_SCHEMA,
-    )
+
+def used_quantity(service: npt.NDArray[np.integer], duration: I64, volume: I64) -> I64:
+    """What a record used in its service's base unit: seconds, 1 message or bytes."""
+    result = np.zeros(len(service), dtype=np.int64)
+    for code, values in ((SERVICE_CODES["voice"], duration), (SERVICE_CODES["data"], volume)):
+        members = service == code
+        result[members] = values[members]
+    result[service == SERVICE_CODES["sms"]] = 1
+    return result
+
+
+def country_codes(countries: pl.Series) -> tuple[I64, list[str]]:
+    """Roaming country of each record as a position in the returned names (-1: none)."""
+    abroad = np.flatnonzero(countries.str.len_bytes().fill_null(0).to_numpy() > 0)
+    codes = np.full(len(countries), -1, dtype=np.int64)
+    if len(abroad) == 0:
+        return codes, []
+    present = countries.gather(abroad)
+    names = sorted(present.unique().to_list())
+    codes[abroad] = present.replace_strict(
+        {name: i for i, name in enumerate(names)}, return_dtype=pl.Int64
+    ).to_numpy()
+    return codes, names
 
 
 def with_offering_idx(frame: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
@@ -116,11 +100,6 @@ def with_offering_idx(frame: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
         how="left",
         maintain_order="left",
     )
-
-
-def _nullable(values: I64) -> pl.Series:
-    """-1 (none) as null, the rest as Int32."""
-    return pl.Series(values, dtype=pl.Int32).replace(-1, None)
 
 
 def dictionaries(plan: RatingPlan) -> dict[str, pl.DataFrame]:
@@ -183,87 +162,3 @@ def describe(codes: pl.DataFrame, plan: RatingPlan) -> pl.DataFrame:
         "price_micro",
         "currency",
     )
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    offering: I64  # offering index (-1: not in the version)
-    tariff: I64
-    service: I64
-    direction: I64
-    location: I64  # index into plan.location_ids (0: home)
-    table: I64  # prefix table (-1: no rates for this service, direction and place)
-
-
-def _resolve(frame: pl.DataFrame, plan: RatingPlan) -> _Resolved:
-    """Offering → tariff, country → place and roaming rates, then the prefix table."""
-    n = frame.height
-    offering = frame["offering_idx"].fill_null(-1).to_numpy().astype(np.int64)
-    tariff = np.where(offering >= 0, plan.offering_tariff[np.maximum(offering, 0)], -1)
-    service = frame["service"].cast(SERVICE_ENUM).to_physical().to_numpy().astype(np.int64)
-    direction = frame["direction"].cast(DIRECTION_ENUM).to_physical().to_numpy().astype(np.int64)
-    location = np.zeros(n, dtype=np.int64)
-    rates_place = np.zeros(n, dtype=np.int64)
-    abroad = np.nonzero(frame["roaming_country"].fill_null("").str.len_bytes().to_numpy() > 0)[0]
-    if len(abroad):
-        places = plan.places.with_columns(
-            pl.col("location").replace_strict(plan.place_index, return_dtype=pl.Int64),
-            pl.col("rates_roaming")
-            .fill_null("")
-            .replace_strict(plan.place_index | {"": 0}, return_dtype=pl.Int64),
-        )
-        visiting = frame[abroad].select("version_id", "roaming_country")
-        exact = visiting.join(places, on=["version_id", "roaming_country"], how="left")
-        rest = visiting.join(
-            places.filter(pl.col("roaming_country") == "*").drop("roaming_country"),
-            on="version_id",
-            how="left",
-        )
-        location[abroad] = exact["location"].fill_null(rest["location"]).fill_null(0).to_numpy()
-        rates_place[abroad] = (
-            exact["rates_roaming"].fill_null(rest["rates_roaming"]).fill_null(0).to_numpy()
-        )
-    codes = plan.rates.table_code
-    table = np.where(
-        tariff >= 0,
-        codes[
-            np.maximum(tariff, 0), np.minimum(service, codes.shape[1] - 1), direction, rates_place
-        ],
-        -1,
-    ).astype(np.int64)
-    return _Resolved(offering, tariff, service, direction, location, table)
-
-
-def _minute_of_week(frame: pl.DataFrame, plan: RatingPlan, tariff: I64) -> I64:
-    """Minute of the week (Monday 00:00 = 0) of each start in its tariff's time zone."""
-    epoch = frame["start"].dt.epoch("s").to_numpy()
-    minutes = np.zeros(frame.height, dtype=np.int64)
-    for zone in sorted({t.timezone for t in plan.tariffs}):
-        members = np.array([t.timezone == zone for t in plan.tariffs])
-        mask = members[np.maximum(tariff, 0)] & (tariff >= 0)
-        if mask.any():
-            minutes[mask] = minute_of_week(local_seconds(epoch[mask], zone))
-    return minutes
-
-
-_CHARGED = STATUSES.index(RatedStatus.CHARGED)
-_INCLUDED = STATUSES.index(RatedStatus.INCLUDED)
-_PRICE = -1  # still to be priced
-
-
-def _status(resolved: _Resolved, has_key: npt.NDArray[np.bool_], billable: I64) -> I64:
-    """_PRICE for records to price, else the final status code (nothing billable wins)."""
-    no_offering = resolved.offering < 0
-    no_table = resolved.table < 0
-    incoming = resolved.direction == DIRECTION_CODES["mt"]
-    status: I64 = np.select(
-        [no_offering, billable <= 0, no_table & incoming, ~has_key],
-        [
-            STATUSES.index(RatedStatus.NO_OFFERING),
-            STATUSES.index(RatedStatus.NOT_CHARGED),
-            STATUSES.index(RatedStatus.NOT_CHARGED),
-            STATUSES.index(RatedStatus.NO_DESTINATION),
-        ],
-        _PRICE,
-    )
-    return status

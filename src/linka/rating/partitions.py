@@ -17,14 +17,19 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from linka.rating.kernel import rate_codes
+from linka.rating.engine import UsageArrays, rate_arrays
+from linka.rating.kernel import country_codes
 from linka.rating.model import STATUSES, RatedStatus
 from linka.rating.periods import next_month
 from linka.rating.plan import RatingPlan
-from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
+from linka.rating.prepare import RECORD_COLUMNS, Lines, date_records, match_lines, offering_table
+from linka.usage.records import DIRECTION_ENUM, SERVICE_ENUM
 from linka.usage.store import UsageStore
+
+Index = npt.NDArray[np.intp]
 
 PART_RECORDS = 1_500_000  # records per part: about 0.7 GB of peak memory while rated
 OUTPUT_COLUMNS = ("file_no", "seq", "line_id", "account_id", "period_start", "service", "start")
@@ -65,13 +70,10 @@ def line_ranges(directory: pl.DataFrame, records: int) -> list[tuple[int, int]]:
 
 def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.DataFrame:
     """The rating columns of the records of lines in [low, high), with file and seq."""
-    in_range = (pl.col("line_msisdn") >= low) & (pl.col("line_msisdn") < high)
-    if high == INT64_MAX:
-        in_range = in_range | pl.col("line_msisdn").is_null()
     scans = [
         pl.scan_parquet(store.absolute(path))
         .select(*RECORD_COLUMNS, "seq")
-        .filter(in_range)
+        .filter(_in_range(low, high))
         .with_columns(file_no=pl.lit(number, dtype=pl.Int32))
         for number, path in enumerate(paths)
     ]
@@ -80,36 +82,152 @@ def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.Da
     return pl.concat(scans).collect()
 
 
-def rate_part(run: RunInput, low: int, high: int, target: Path) -> PartResult:
-    """Read, prepare, rate and write the records of one range of lines."""
+def _read_rating_columns(store: UsageStore, paths: list[str], low: int, high: int) -> pl.DataFrame:
+    """What rating needs of the records of lines in [low, high), with file and seq.
+
+    Like :func:`read_part`, but with the used quantity computed while reading (in
+    parallel, per file) instead of duration and two volume columns.
+    """
+    used = (
+        pl.when(pl.col("service") == "voice")
+        .then(pl.col("duration_s").cast(pl.Int64).fill_null(0))
+        .when(pl.col("service") == "data")
+        .then(pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0))
+        .when(pl.col("service") == "sms")
+        .then(pl.lit(1, dtype=pl.Int64))
+        .otherwise(pl.lit(0, dtype=pl.Int64))
+    )
+    scans = [
+        pl.scan_parquet(store.absolute(path))
+        .filter(_in_range(low, high))
+        .select(
+            "line_msisdn",
+            "service",
+            "direction",
+            "b_number",
+            "start",
+            used.alias("quantity"),
+            "roaming_country",
+            "seq",
+            file_no=pl.lit(number, dtype=pl.Int32),
+        )
+        for number, path in enumerate(paths)
+    ]
+    if not scans:
+        return pl.DataFrame(schema=_EMPTY_PART)
+    return pl.concat(scans).collect()
+
+
+def _in_range(low: int, high: int) -> pl.Expr:
+    in_range = (pl.col("line_msisdn") >= low) & (pl.col("line_msisdn") < high)
+    if high == INT64_MAX:
+        in_range = in_range | pl.col("line_msisdn").is_null()
+    return in_range
+
+
+_EMPTY_PART: dict[str, pl.DataType] = {
+    "line_msisdn": pl.Int64(), "service": SERVICE_ENUM, "direction": DIRECTION_ENUM,
+    "b_number": pl.Int64(), "start": pl.Datetime("us", "UTC"), "quantity": pl.Int64(),
+    "roaming_country": pl.String(), "seq": pl.Int32(), "file_no": pl.Int32(),
+}  # fmt: skip
+
+
+def rate_part(
+    run: RunInput, low: int, high: int, target: Path, lines: Lines | None = None
+) -> PartResult:
+    """Read, prepare, rate and write the records of one range of lines.
+
+    The records are put in order once, by line and start (stably, so records that share
+    a start second keep the order of their files and of the records in them): that is
+    the consumption order the allowances and tiers need, and it groups every line's
+    periods so their running totals need no further sort.
+    """
+    lines = Lines.of(run.directory, run.timezone) if lines is None else lines
     timings: dict[str, float] = {}
     mark = time.perf_counter()
-    records = read_part(UsageStore(run.store_root), run.paths, low, high)
+    records = _read_rating_columns(UsageStore(run.store_root), run.paths, low, high)
     timings["read_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    offerings = run.plan.offerings.select("version_id", "offering_id", "offering_idx")
-    prepared = prepare_usage(records, run.directory, run.versions, offerings, run.timezone)
-    prepared = prepared.filter(
-        (pl.col("period_start") >= run.month) & (pl.col("period_start") < next_month(run.month))
+    start_us = records["start"].to_physical().to_numpy()
+    epoch_s = start_us // 1_000_000
+    msisdn = records["line_msisdn"]
+    matched = match_lines(
+        msisdn.fill_null(0).to_numpy(), msisdn.is_not_null().to_numpy(), epoch_s, lines
     )
-    del records
+    row = matched.row
+    dated = date_records(matched.local_day, lines.cycle[row], run.versions)
+    first, after = _days(run.month), _days(next_month(run.month))
+    kept = np.flatnonzero((dated.period >= first) & (dated.period < after))
+    order = kept[_by_line_and_start(lines.rank[row[kept]], start_us[kept])]
+    del kept
+    row = row[order]
+    country, countries = country_codes(records["roaming_country"])
+    service = records["service"].to_physical().to_numpy()[order]
+    version_pos = dated.version_pos[order]
+    usage = UsageArrays(
+        line=lines.line_id[row],
+        period=dated.period[order],
+        version_id=dated.version_id[order],
+        offering=offering_table(lines, run.versions, run.plan.offerings)[
+            version_pos, lines.offering[row]
+        ],
+        service=service,
+        direction=records["direction"].to_physical().to_numpy()[order],
+        b_number=records["b_number"].fill_null(0).to_numpy()[order],
+        epoch_s=epoch_s[order],
+        quantity=records["quantity"].to_numpy()[order],
+        country=country[order],
+        countries=countries,
+    )
+    del matched, dated, version_pos, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    codes = rate_codes(prepared, run.plan)
-    rated = pl.concat([prepared.select(OUTPUT_COLUMNS), codes], how="horizontal").with_columns(
-        status=pl.when(pl.col("line_id").is_null())
-        .then(pl.lit(NO_LINE, dtype=pl.Int8))
-        .otherwise(pl.col("status"))
-    )
-    del prepared, codes
+    codes = rate_arrays(usage, run.plan)
+    codes.status[usage.line < 0] = NO_LINE
     timings["rate_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
+    has_line = pl.col("line_id") >= 0
+    rated = pl.DataFrame(
+        {
+            "file_no": records["file_no"].to_numpy()[order],
+            "seq": records["seq"].to_numpy()[order],
+            "line_id": usage.line,
+            "account_id": lines.account_id[row],
+            "period_start": usage.period.astype(np.int32),
+            "service": records["service"].gather(order),
+            "start": start_us[order],
+        }
+    ).with_columns(
+        pl.when(has_line).then(pl.col("line_id")).alias("line_id"),
+        pl.when(has_line).then(pl.col("account_id")).alias("account_id"),
+        pl.col("period_start").cast(pl.Date),
+        pl.col("start").cast(pl.Datetime("us", "UTC")),
+    )
+    del records, usage
+    rated = pl.concat([rated, codes.frame()], how="horizontal")
     rated.write_parquet(target, compression="lz4", statistics=False)
     timings["write_s"] = time.perf_counter() - mark
     summary = rated.group_by("status", "tariff_idx").agg(
         records=pl.len(), micro=pl.col("price_micro").sum()
     )
     return PartResult(rated.height, summary, timings)
+
+
+def _days(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+def _by_line_and_start(rank: npt.NDArray[np.int64], start: npt.NDArray[np.int64]) -> Index:
+    """The stable order by line (rank, -1 first) and start: one int64 key when it fits."""
+    if len(rank) == 0:
+        return np.zeros(0, dtype=np.int64)
+    low, high = int(start.min()), int(start.max())
+    span = high - low + 1
+    if (int(rank.max()) + 2) * span < 2**63:
+        key = (rank + 1) * span
+        key += start - low
+        return np.argsort(key, kind="stable")
+    return np.lexsort((start, rank))
 
 
 def rate_parts(run: RunInput, ranges: list[tuple[int, int]], folder: Path) -> list[PartResult]:
@@ -119,7 +237,8 @@ def rate_parts(run: RunInput, ranges: list[tuple[int, int]], folder: Path) -> li
     slower than one (the kernel is memory-bound and the cores share the bandwidth) and
     twice as large in memory.
     """
+    lines = Lines.of(run.directory, run.timezone)
     return [
-        rate_part(run, low, high, folder / f"usage-{i:03d}.parquet")
+        rate_part(run, low, high, folder / f"usage-{i:03d}.parquet", lines)
         for i, (low, high) in enumerate(ranges)
     ]

@@ -52,6 +52,24 @@ class AllowanceTables:
 
 
 @dataclass(frozen=True)
+class KernelTables:
+    """The plan's lookup tables as the kernel gathers from them: flat, each with a
+    sentinel last row or block that a -1 index ("none") reads."""
+
+    offering_tariff: npt.NDArray[np.int64]  # [offering] → tariff
+    table_code: npt.NDArray[np.int64]  # [((tariff·services + service)·2 + dir)·places + place]
+    services: int
+    places: int
+    table_set: npt.NDArray[np.int64]  # [table] → prefix set (-1: none)
+    table_base: npt.NDArray[np.int64]  # [table] → first entry
+    band_table: npt.NDArray[np.int64]  # [tariff · MINUTES_PER_WEEK + minute] → band
+    key_of: npt.NDArray[np.int64]  # [entry · bands + band] → key (-1: none)
+    bands: int
+    key_first: npt.NDArray[np.int64]  # [key] → first increment in base units
+    key_step: npt.NDArray[np.int64]  # [key] → next increment in base units
+
+
+@dataclass(frozen=True)
 class RatingPlan:
     """Everything the kernel needs, as arrays and small lookup frames."""
 
@@ -91,6 +109,43 @@ class RatingPlan:
     @cached_property
     def key_mode(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.rounding_mode[self.rates.keys["tariff_idx"].to_numpy()])
+
+    @cached_property
+    def kernel_tables(self) -> KernelTables:
+        rates = self.rates
+        codes = rates.table_code.astype(np.int64)
+        tariffs = max(len(self.tariffs), codes.shape[0])
+        padded = np.full((tariffs + 1, *codes.shape[1:]), -1, dtype=np.int64)
+        padded[: codes.shape[0]] = codes
+        bands = rates.key_of.shape[1]
+        keys = rates.keys
+        service = keys["service_code"].to_numpy()
+        tariff = keys["tariff_idx"].to_numpy()
+        voice, data = service == SERVICE_CODES["voice"], service == SERVICE_CODES["data"]
+        # billable = first, or first + whole steps: voice by the rate's increments, data
+        # by the tariff's increment from 0, a message is 1
+        first = np.where(voice, rates.first_increment, np.where(data, 0, 1))
+        step = np.where(voice, rates.next_increment, np.where(data, self.data_increment[tariff], 1))
+        return KernelTables(
+            offering_tariff=np.append(self.offering_tariff, -1),
+            table_code=padded.ravel(),
+            services=codes.shape[1],
+            places=codes.shape[3],
+            table_set=np.append(rates.table_set, -1),
+            table_base=np.append(rates.table_base, 0),
+            band_table=np.append(
+                self.band_table.astype(np.int64), np.zeros(MINUTES_PER_WEEK, np.int64)
+            ),
+            key_of=np.append(rates.key_of.astype(np.int64).ravel(), np.full(bands, -1)),
+            bands=bands,
+            key_first=first.astype(np.int64),
+            key_step=np.maximum(step, 1).astype(np.int64),
+        )
+
+    @cached_property
+    def modes(self) -> list[int]:
+        """The rounding modes the plan's keys use."""
+        return [int(m) for m in np.unique(self.key_mode)] or [MODE_CODES[Rounding.HALF_UP]]
 
     @property
     def place_index(self) -> dict[str, int]:

@@ -1,14 +1,18 @@
 """Turning stored usage records into kernel input: line, account, period, catalog version.
 
-Records join the line directory by MSISDN and the line's service dates (local to the
-account), get their bill period from the account's cycle day and the catalog version
-valid on their local date. Everything is integer arithmetic on columns; only the
-MSISDN join is a hash join. Rows come out in consumption order: start time, then the
-order of their batches and of the records within a batch's file (a stable sort).
+Records find their line by MSISDN and the line's service dates (local to the account),
+get their bill period from the account's cycle day and the catalog version valid on
+their local date. The directory is small (one row per line and offering it had), so it
+becomes sorted arrays once (:class:`Lines`) and every record finds its candidates with
+one binary search; periods and versions depend only on the local day, so they are
+tables over the few days a part spans, gathered by day. No hash join, no per-record
+Python, and no sort of the whole frame: callers order the rows as they need
+(:func:`prepare_usage` by start, the rating parts by line and start).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -18,6 +22,7 @@ import polars as pl
 from linka.rating.localclock import DAY, local_seconds
 
 I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 RECORD_COLUMNS = (
     "line_msisdn",
     "service",
@@ -30,6 +35,174 @@ RECORD_COLUMNS = (
     "roaming_country",
 )
 _EPOCH = date(1970, 1, 1)
+_NEVER = np.iinfo(np.int64).max  # last day of a line still in service
+_TABLE_DAYS = 4_000  # spans up to this many days use the per-day tables
+
+
+@dataclass(frozen=True)
+class Lines:
+    """The line directory as arrays sorted by MSISDN, then newest line first.
+
+    Every array has one extra last element for "no line", so ``array[-1]`` — the row of
+    a record without a line — reads a neutral value without a mask.
+    """
+
+    msisdn: I64  # sorted; the sentinel is the largest int64
+    line_id: I64
+    account_id: I64
+    offering: I64  # position in offering_ids (-1: none)
+    offering_ids: list[str]
+    first_day: I64  # days since 1970
+    last_day: I64
+    cycle: I64
+    zone: I64  # position in zones; the sentinel is the operator's zone
+    zones: list[str]
+    rank: I64  # position of line_id among the directory's distinct line ids (-1: none)
+    run: I64  # rows from this one on with the same MSISDN
+
+    @classmethod
+    def of(cls, directory: pl.DataFrame, operator_timezone: str) -> Lines:
+        frame = directory.with_row_index("_order").sort(
+            "msisdn", "line_id", "_order", descending=[False, True, False]
+        )
+        offering_ids = sorted(frame["offering_id"].drop_nulls().unique().to_list())
+        zones = sorted({operator_timezone, *frame["timezone"].drop_nulls().to_list()})
+
+        def codes(column: str, names: list[str], missing: int) -> I64:
+            mapping = {name: i for i, name in enumerate(names)}
+            values = frame[column].replace_strict(mapping, default=missing, return_dtype=pl.Int64)
+            return _with_sentinel(values.fill_null(missing).to_numpy(), missing)
+
+        def days(column: str, missing: int) -> I64:
+            values = (frame[column] - _EPOCH).dt.total_days().fill_null(missing).to_numpy()
+            return _with_sentinel(values.astype(np.int64), missing)
+
+        line_ids = frame["line_id"].to_numpy().astype(np.int64)
+        msisdn = frame["msisdn"].fill_null(0).to_numpy().astype(np.int64)
+        run = np.searchsorted(msisdn, msisdn, side="right") - np.arange(len(msisdn))
+        return cls(
+            msisdn=_with_sentinel(msisdn, _NEVER),
+            line_id=_with_sentinel(line_ids, -1),
+            account_id=_with_sentinel(frame["account_id"].fill_null(-1).to_numpy(), -1),
+            offering=codes("offering_id", offering_ids, -1),
+            offering_ids=offering_ids,
+            first_day=days("active_from", _NEVER),
+            last_day=days("active_until", _NEVER),
+            cycle=_with_sentinel(frame["bill_cycle_day"].fill_null(1).to_numpy(), 1),
+            zone=codes("timezone", zones, zones.index(operator_timezone)),
+            zones=zones,
+            rank=_with_sentinel(np.searchsorted(np.unique(line_ids), line_ids), -1),
+            run=_with_sentinel(run, 0),
+        )
+
+
+def _with_sentinel(values: npt.NDArray[np.generic], sentinel: int) -> I64:
+    return np.append(values.astype(np.int64), np.int64(sentinel))
+
+
+@dataclass(frozen=True)
+class Matched:
+    """Per record (input order): its directory row (-1: no line then) and local day."""
+
+    row: I64
+    local_day: I64
+
+
+def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matched:
+    """The line of each record: the newest line with its MSISDN in service that day.
+
+    Candidates are the directory rows with the record's MSISDN (newest line first); each
+    is checked on the record's local date in its own account's zone. A record whose
+    number had no line in service keeps the local day of its first candidate (or of the
+    operator's zone) for its period and version, as before.
+    """
+    low = np.searchsorted(lines.msisdn, msisdn, side="left")
+    count = np.where(known & (lines.msisdn[low] == msisdn), lines.run[low], 0)
+    row = np.where(count > 0, low, -1)
+    local_day = _local_days(epoch_s, lines.zone[row], lines.zones)
+    ok = _in_service(lines, row, local_day)
+    row[~ok] = -1
+    pending = np.flatnonzero(~ok & (count > 1))
+    step = 1
+    while len(pending):
+        candidate = low[pending] + step
+        day = _local_days(epoch_s[pending], lines.zone[candidate], lines.zones)
+        good = _in_service(lines, candidate, day)
+        hit = pending[good]
+        row[hit], local_day[hit] = candidate[good], day[good]
+        step += 1
+        pending = pending[~good & (count[pending] > step)]
+    return Matched(row, local_day)
+
+
+def _in_service(lines: Lines, row: I64, day: I64) -> Bools:
+    result: Bools = (row >= 0) & (day >= lines.first_day[row]) & (day <= lines.last_day[row])
+    return result
+
+
+def _local_days(epoch_s: I64, zone: I64, zones: list[str]) -> I64:
+    """Local date (days since 1970) of each instant in its zone (a position in ``zones``)."""
+    present = np.flatnonzero(np.bincount(zone, minlength=len(zones)))
+    if len(present) <= 1:
+        only = zones[int(present[0])] if len(present) else zones[0]
+        result: I64 = local_seconds(epoch_s, only) // DAY
+        return result
+    result = np.empty(len(epoch_s), dtype=np.int64)
+    for code in present.tolist():
+        members = zone == code
+        result[members] = local_seconds(epoch_s[members], zones[code]) // DAY
+    return result
+
+
+@dataclass(frozen=True)
+class Dated:
+    """Per record: bill period start (days since 1970) and catalog version (-1: none)."""
+
+    period: I64
+    version_id: I64
+    version_pos: I64  # position of the version in date order (-1: none)
+
+
+def date_records(local_day: I64, cycle_day: I64, versions: list[tuple[int, date]]) -> Dated:
+    """Bill period and catalog version of each record, from its local day.
+
+    Both depend on the day only (and the cycle day), and a part spans a few weeks, so
+    they are computed once per day and cycle day and gathered.
+    """
+    by_date = sorted(versions, key=lambda v: v[1])
+    calendar = np.array([(d - _EPOCH).days for _, d in by_date], dtype=np.int64)
+    ids = np.array([v for v, _ in by_date] + [-1], dtype=np.int64)  # sentinel: none
+    if len(local_day) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Dated(empty, empty, empty)
+    low, high = int(local_day.min()), int(local_day.max())
+    if high - low >= _TABLE_DAYS or cycle_day.min() < 1 or cycle_day.max() > 31:
+        position = np.searchsorted(calendar, local_day, side="right") - 1
+        return Dated(_period_start(local_day, cycle_day), ids[position], position)
+    grid = np.arange(low, high + 1, dtype=np.int64)
+    cycles = np.arange(32, dtype=np.int64)
+    periods = _period_start(np.repeat(grid, 32), np.tile(np.maximum(cycles, 1), len(grid)))
+    offset = local_day - low
+    period = periods[offset * 32 + cycle_day]
+    position = (np.searchsorted(calendar, grid, side="right") - 1)[offset]
+    return Dated(period, ids[position], position)
+
+
+def offering_table(
+    lines: Lines, versions: list[tuple[int, date]], offerings: pl.DataFrame
+) -> npt.NDArray[np.int64]:
+    """[version position, line offering code] → the plan's offering index (-1: none).
+
+    The last row and column are all -1: a record without version or offering reads them.
+    """
+    by_date = sorted(versions, key=lambda v: v[1])
+    table = np.full((len(by_date) + 1, len(lines.offering_ids) + 1), -1, dtype=np.int64)
+    for v, (version_id, _) in enumerate(by_date):
+        known = offerings.filter(pl.col("version_id") == version_id)
+        index = dict(zip(known["offering_id"], known["offering_idx"], strict=True))
+        for c, name in enumerate(lines.offering_ids):
+            table[v, c] = index.get(name, -1)
+    return table
 
 
 def prepare_usage(
@@ -45,88 +218,31 @@ def prepare_usage(
 
     ``records`` carries RECORD_COLUMNS (plus any identity columns, kept as they are);
     records whose number had no line in service at their time keep a null ``line_id``.
+    Rows come out in consumption order: start time, then input order (a stable sort).
     """
-    lines = directory.select(
-        pl.col("msisdn").alias("line_msisdn"),
-        "line_id",
-        "account_id",
-        "offering_id",
-        (pl.col("active_from") - _EPOCH).dt.total_days().alias("_from"),
-        (pl.col("active_until") - _EPOCH).dt.total_days().alias("_until"),
-        pl.col("bill_cycle_day").cast(pl.Int64).alias("_cycle"),
-        "timezone",
+    lines = Lines.of(directory, operator_timezone)
+    msisdn = records["line_msisdn"]
+    epoch_s = records["start"].dt.epoch("s").to_numpy()
+    matched = match_lines(
+        msisdn.fill_null(0).to_numpy(), msisdn.is_not_null().to_numpy(), epoch_s, lines
     )
-    frame = records.with_row_index("_row").join(
-        lines, on="line_msisdn", how="left", maintain_order="left"
-    )
-    epoch = frame["start"].dt.epoch("s").to_numpy()
-    zones = frame["timezone"].fill_null(operator_timezone)
-    local_day = np.zeros(frame.height, dtype=np.int64)
-    for zone in zones.unique().to_list():
-        mask = (zones == zone).to_numpy()
-        local_day[mask] = local_seconds(epoch[mask], zone) // DAY
-    frame = frame.with_columns(_local_day=pl.Series(local_day))
-    in_service = (pl.col("_local_day") >= pl.col("_from")) & (
-        pl.col("_until").is_null() | (pl.col("_local_day") <= pl.col("_until"))
-    )
-    if directory["msisdn"].is_unique().all():
-        frame = frame.with_columns(
-            pl.when(in_service).then(pl.col(c)).otherwise(None).alias(c)
-            for c in ("line_id", "account_id", "offering_id", "_cycle")
-        )
-    else:  # a recycled number: keep the line in service then (the newest if several)
-        frame = (
-            frame.with_columns(_ok=in_service.fill_null(False))
-            .sort("_row", "_ok", "line_id", descending=[False, True, True], maintain_order=True)
-            .unique("_row", keep="first", maintain_order=True)
-            .with_columns(
-                pl.when(pl.col("_ok")).then(pl.col(c)).otherwise(None).alias(c)
-                for c in ("line_id", "account_id", "offering_id", "_cycle")
-            )
-            .drop("_ok")
-        )
-    cycle = frame["_cycle"].fill_null(1).to_numpy()
-    period_start = _period_start(frame["_local_day"].to_numpy(), cycle)
-    calendar = np.array([(d - _EPOCH).days for _, d in sorted(versions, key=lambda v: v[1])])
-    ids = np.array([v for v, _ in sorted(versions, key=lambda v: v[1])], dtype=np.int64)
-    position = np.searchsorted(calendar, frame["_local_day"].to_numpy(), side="right") - 1
-    version = np.where(position >= 0, ids[np.maximum(position, 0)] if len(ids) else -1, -1)
-    frame = frame.with_columns(
-        period_start=pl.Series(period_start).cast(pl.Date),
-        period=pl.Series(period_start),
-        version_id=pl.Series(version).replace(-1, None),
+    row = matched.row
+    dated = date_records(matched.local_day, lines.cycle[row], versions)
+    offering = offering_table(lines, versions, offerings)[dated.version_pos, lines.offering[row]]
+
+    def nullable(values: I64, dtype: pl.DataType) -> pl.Series:
+        return pl.Series(values).cast(dtype).set(pl.Series(values < 0), None)
+
+    frame = records.with_columns(
+        line_id=nullable(lines.line_id[row], pl.Int64()),
+        account_id=nullable(lines.account_id[row], pl.Int64()),
+        period_start=pl.Series(dated.period).cast(pl.Int32).cast(pl.Date),
+        period=pl.Series(dated.period),
+        version_id=nullable(dated.version_id, pl.Int64()),
         volume=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
-    ).drop("_from", "_until", "_cycle", "timezone", "_local_day")
-    frame = frame.with_columns(offering_idx=_offering_idx(frame, offerings, ids))
-    return frame.sort("start", maintain_order=True).drop("_row", "offering_id")
-
-
-def _offering_idx(frame: pl.DataFrame, offerings: pl.DataFrame, versions: I64) -> pl.Series:
-    """The plan's offering index of each record: its line's offering in its version.
-
-    Offerings are few, so each (version, offering id) pair is looked up once and the
-    records only gather from a small table by integer codes.
-    """
-    categories = frame["offering_id"].drop_nulls().unique().sort().to_list()
-    names = frame["offering_id"].cast(pl.Enum(categories))
-    name_code = names.to_physical().fill_null(-1).to_numpy().astype(np.int64)
-    version_ids = np.sort(versions)
-    table = np.full((len(version_ids) + 1, len(categories) + 1), -1, dtype=np.int64)
-    for v, version in enumerate(version_ids.tolist()):
-        known = offerings.filter(pl.col("version_id") == version)
-        index = dict(zip(known["offering_id"], known["offering_idx"], strict=True))
-        for c, name in enumerate(categories):
-            table[v, c] = index.get(name, -1)
-    record_version = frame["version_id"].fill_null(-1).to_numpy()
-    position = np.searchsorted(version_ids, record_version)
-    unknown = (position >= len(version_ids)) | (
-        version_ids[np.minimum(position, max(len(version_ids) - 1, 0))] != record_version
-        if len(version_ids)
-        else True
+        offering_idx=nullable(offering, pl.Int32()),
     )
-    row = np.where(unknown, len(version_ids), position)  # the last row is all -1
-    column = np.where(name_code >= 0, name_code, len(categories))
-    return pl.Series(table[row, column], dtype=pl.Int32).replace(-1, None)
+    return frame.sort("start", maintain_order=True)
 
 
 def _period_start(local_day: I64, cycle_day: I64) -> I64:

@@ -1,9 +1,11 @@
 """Stateful pricing steps of the kernel: allowances, volume tiers and rounding.
 
 Allowances and tiers are consumed per line and bill period in row order, so both are
-grouped running totals (one Polars ``cum_sum().over()`` each). Prices are exact: the sum
-of tier units × tier price is formed in 128-bit integers and rounded once, by the
-tariff's rule, to its rounding unit.
+grouped running totals: one cumulative sum minus each group's start, on rows already
+grouped by line and period (the rating parts are; other input is sorted stably first).
+Prices are exact: the sum of tier units × tier price is formed in int64 where it cannot
+overflow and in 128-bit integers otherwise, and rounded once, by the tariff's rule, to
+its rounding unit.
 """
 
 from __future__ import annotations
@@ -19,102 +21,147 @@ from linka.rating.ratetables import NO_TIER, RateTables
 I64 = npt.NDArray[np.int64]
 
 
-def running_total(groups: list[I64], units: I64) -> I64:
-    """Units used before each row within its group, in row order."""
-    frame = pl.DataFrame({f"g{i}": g for i, g in enumerate(groups)} | {"u": units})
-    before = frame.select(
-        (pl.col("u").cum_sum() - pl.col("u")).over([f"g{i}" for i in range(len(groups))])
-    )
-    result: I64 = before.to_series().to_numpy()
-    return result
+def group_ids(line: I64, period: I64) -> I64:
+    """A dense id per (line, period) of each row: the counters' scope.
+
+    Rows grouped by line and period in ascending order (as the rating parts are) are
+    numbered by one pass; anything else is sorted first.
+    """
+    n = len(line)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    same_line = line[1:] == line[:-1]
+    step_up = (line[1:] > line[:-1]) | (same_line & (period[1:] >= period[:-1]))
+    if step_up.all():
+        ids = np.empty(n, dtype=np.int64)
+        ids[0] = 0
+        np.cumsum(~same_line | (period[1:] != period[:-1]), out=ids[1:])
+        return ids
+    order = np.lexsort((period, line))
+    ordered = group_ids(line[order], period[order])
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = ordered
+    return ids
+
+
+def running_total(group: I64, units: I64) -> I64:
+    """Units used before each row within its group (an int64 id), in row order.
+
+    One cumulative sum over all rows minus the sum at the start of each group's run.
+    Rows whose groups are already contiguous and ascending need no sort; otherwise a
+    stable sort brings them together (row order kept within a group). Sums may wrap
+    around int64 across groups: the differences within a group are still exact.
+    """
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not (group[1:] >= group[:-1]).all():
+        order = np.argsort(group, kind="stable")
+        result = np.empty(n, dtype=np.int64)
+        result[order] = running_total(group[order], units[order])
+        return result
+    before = np.cumsum(units)
+    before -= units
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    lengths = np.diff(np.append(starts, n))
+    before -= np.repeat(before[starts], lengths)
+    return before
 
 
 def consume_allowances(
     plan: RatingPlan,
-    priced: npt.NDArray[np.bool_],
     billable: I64,
-    service: I64,
+    service: npt.NDArray[np.integer],
     zone: I64,
     location: I64,
     offering: I64,
-    line: I64,
-    period: I64,
+    groups: I64,
 ) -> tuple[I64, I64]:
-    """Units covered by allowances (and the first allowance used), in row order."""
-    included = np.zeros(len(billable), dtype=np.int64)
-    first = np.full(len(billable), -1, dtype=np.int64)
-    remaining = billable.copy()
+    """Units covered by allowances (and the first allowance used), in row order.
+
+    All arguments are of the records to price; ``groups`` numbers their (line, period).
+    """
+    n = len(billable)
+    included = np.zeros(n, dtype=np.int64)
+    first = np.full(n, -1, dtype=np.int64)
     tables = plan.allowances
+    if n == 0 or not (tables.slots >= 0).any():
+        return included, first
+    remaining = billable.copy()
+    count = len(tables.quantity)
     for slot in range(tables.slots.shape[1]):
-        allowance = np.where(offering >= 0, tables.slots[np.maximum(offering, 0), slot], -1)
-        safe = np.maximum(allowance, 0)
-        applies = (
-            priced
-            & (allowance >= 0)
-            & (remaining > 0)
-            & (tables.service[safe] == service)
-            & tables.zone_ok[safe, zone]
-            & tables.place_ok[safe, location]
-        )
-        rows = np.nonzero(applies)[0]
+        allowance = tables.slots[offering, slot]
+        rows = np.flatnonzero(allowance >= 0)
+        candidate = allowance[rows]
+        rows = rows[
+            (remaining[rows] > 0)
+            & (tables.service[candidate] == service[rows])
+            & tables.zone_ok[candidate, zone[rows]]
+            & tables.place_ok[candidate, location[rows]]
+        ]
         if len(rows) == 0:
             continue
+        allowance = allowance[rows].astype(np.int64)
         units = remaining[rows]
-        before = running_total([line[rows], period[rows], allowance[rows]], units)
-        take = np.clip(tables.quantity[allowance[rows]] - before, 0, units)
+        before = running_total(groups[rows] * count + allowance, units)
+        take = np.clip(tables.quantity[allowance] - before, 0, units)
         included[rows] += take
         remaining[rows] -= take
-        first[rows] = np.where((first[rows] < 0) & (take > 0), allowance[rows], first[rows])
+        fresh = (first[rows] < 0) & (take > 0)
+        first[rows[fresh]] = allowance[fresh]
     return included, first
 
 
-def price(plan: RatingPlan, key: I64, charged: I64, line: I64, period: I64) -> I64:
+def price(plan: RatingPlan, k: I64, charged: I64, groups: I64) -> I64:
     """fee + round(Σ tier units × tier price / divisor) with the tariff's rule; ≥ minimum.
 
-    Only records with something to charge are priced (the rest cost 0). Keys carry their
-    divisor × rounding unit, rounding mode and the largest quantity whose product with
-    their dearest tier still fits in 62 bits; bigger quantities (never seen in practice,
-    but possible) are summed in 128-bit integers instead.
+    ``k`` are the rate keys of records to price and ``groups`` number their (line,
+    period). Only records with something to charge are priced (the rest cost 0). Keys
+    carry their divisor × rounding unit, rounding mode and the largest quantity whose
+    product with their dearest tier still fits in 62 bits; bigger quantities (never seen
+    in practice, but possible) are summed in 128-bit integers instead.
     """
     rates = plan.rates
-    result = np.zeros(len(key), dtype=np.int64)
-    rows = np.nonzero((key >= 0) & (charged > 0))[0]
+    result = np.zeros(len(k), dtype=np.int64)
+    rows = np.flatnonzero(charged > 0)
     if len(rows) == 0:
         return result
-    k, units = key[rows], charged[rows]
+    k, units, groups = k[rows], charged[rows], groups[rows]
     numerator = units * rates.tier_price[k, 0]
-    tiered = np.nonzero(rates.has_tiers[k])[0]
+    tiered = np.flatnonzero(rates.has_tiers[k])
     overflow = units > rates.safe_units[k]
+    tier_units = None
     if len(tiered):
-        tier_units = _tier_units(
-            rates, k[tiered], units[tiered], line[rows][tiered], period[rows][tiered]
-        )
+        tier_units = _tier_units(rates, k[tiered], units[tiered], groups[tiered])
         numerator[tiered] = (tier_units * rates.tier_price[k[tiered]]).sum(axis=1)
     den = plan.key_den[k]
     mode = plan.key_mode[k]
-    rounded = np.empty(len(rows), dtype=np.int64)
-    for code in np.unique(mode).tolist():
-        same = np.nonzero((mode == code) & ~overflow)[0]
-        rounded[same] = _round_int64(numerator[same], den[same], code)
+    modes = plan.modes
+    if len(modes) == 1:
+        rounded = _round_int64(numerator, den, modes[0])
+    else:
+        rounded = np.empty(len(rows), dtype=np.int64)
+        for code in modes:
+            same = np.flatnonzero(mode == code)
+            rounded[same] = _round_int64(numerator[same], den[same], code)
     if overflow.any():
-        wide = np.nonzero(overflow)[0]
-        wide_units = (
-            _tier_units(rates, k[wide], units[wide], line[rows][wide], period[rows][wide])
-            if rates.tier_price.shape[1] > 1
-            else units[wide][:, None]
-        )
-        rounded[wide] = _round_int128(
-            wide_units, rates.tier_price[k[wide]][:, : wide_units.shape[1]], den[wide], mode[wide]
-        )
+        wide = np.flatnonzero(overflow)
+        wide_units = np.zeros((len(wide), rates.tier_price.shape[1]), dtype=np.int64)
+        wide_units[:, 0] = units[wide]
+        if tier_units is not None:
+            is_tiered = rates.has_tiers[k[wide]]
+            position = np.searchsorted(tiered, wide[is_tiered])
+            wide_units[is_tiered] = tier_units[position]
+        rounded[wide] = _round_int128(wide_units, rates.tier_price[k[wide]], den[wide], mode[wide])
     result[rows] = np.maximum(
         rates.fee_micro[k] + rounded * plan.key_unit[k], rates.minimum_micro[k]
     )
     return result
 
 
-def _tier_units(rates: RateTables, k: I64, units: I64, line: I64, period: I64) -> I64:
+def _tier_units(rates: RateTables, k: I64, units: I64, groups: I64) -> I64:
     """Units of each record in each tier of its key, counting per line, period and group."""
-    before = running_total([line, period, rates.tier_group[k]], units)
+    before = running_total(groups * rates.tier_groups + rates.tier_group_code[k], units)
     after = before + units
     lower = rates.tier_from[k]
     upper = np.concatenate([lower[:, 1:], np.full((len(k), 1), NO_TIER)], axis=1)

@@ -64,6 +64,16 @@ class RateTables:
         return self._column("tier_group")
 
     @cached_property
+    def tier_group_code(self) -> npt.NDArray[np.int64]:
+        """Dense code of each key's tier group (0 .. tier_groups - 1)."""
+        codes: npt.NDArray[np.int64] = np.unique(self.tier_group, return_inverse=True)[1]
+        return codes.astype(np.int64)
+
+    @cached_property
+    def tier_groups(self) -> int:
+        return int(self.tier_group_code.max()) + 1 if len(self.tier_group_code) else 1
+
+    @cached_property
     def has_tiers(self) -> npt.NDArray[np.bool_]:
         return np.asarray((self.tier_from[:, 1:] < NO_TIER).any(axis=1), dtype=bool)
 
