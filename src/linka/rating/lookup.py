@@ -46,6 +46,10 @@ class PrefixIndex:
         self._lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
         self._parents = np.concatenate(parents) if parents else np.zeros(0, np.int32)
         self._offsets = np.cumsum([0] + [len(x) for x in lengths])[:-1].astype(np.int64)
+        # per set, with a last element for "no set" (-1): root offset (-1: no trie)
+        self._root_of = np.append(set_root, -1).astype(np.int64)
+        self._constant_of = np.append(constant, NO_MATCH).astype(np.int64)
+        self._longest = int(self._lengths.max()) if len(self._lengths) else 0
 
     @classmethod
     def build(cls, prefix_sets: list[list[str]]) -> PrefixIndex:
@@ -89,44 +93,58 @@ class PrefixIndex:
             all_parents,
         )
 
-    def lookup(self, sets: IntArray, numbers: IntArray) -> npt.NDArray[np.int32]:
+    def lookup(self, sets: IntArray, numbers: IntArray) -> IntArray:
         """Position of the longest prefix of each number within its set (-1: none).
 
-        A missing number (0 or negative) matches only the catch-all prefix ''.
+        ``sets`` may be -1 (no set: -1). A missing number (0 or negative) matches only
+        the catch-all prefix ''. Numbers whose set has a trie are padded to 15 digits
+        and read 6 digits at a time from the root table; the rest take their set's
+        catch-all. Deeper blocks and too-long matches are rare and handled on the few
+        numbers concerned.
         """
-        result = np.full(len(numbers), NO_MATCH, dtype=np.int32)
         if len(numbers) == 0:
-            return result
-        known = sets >= 0
-        safe_sets = np.where(known, sets, 0)
-        roots = np.where(known, self._set_root[safe_sets], -1)
-        trie = known & (roots >= 0) & (numbers > 0) & (numbers < _POW10[MAX_DIGITS])
-        constant = known & ~trie  # no trie, or no usable number: only '' can match
-        result[constant] = self._constant[safe_sets[constant]]
-        if not trie.any():
-            return result
-        number = np.where(trie, numbers, _POW10[MAX_DIGITS - 1])
-        digits = np.searchsorted(_POW10, number, side="right").astype(np.int64)
+            return np.full(0, NO_MATCH, dtype=np.int64)
+        constant = self._constant_of[sets]
+        if len(self._roots) == 0:
+            return constant
+        root = self._root_of[sets]
+        usable = (root >= 0) & (numbers > 0) & (numbers < _POW10[MAX_DIGITS])
+        number = np.where(usable, numbers, _POW10[MAX_DIGITS - 1])
+        digits = _digits(number)
         padded = number * _POW10[MAX_DIGITS - digits]
-        value = self._roots[np.maximum(roots, 0) + padded // _POW10[MAX_DIGITS - ROOT_DIGITS]]
+        slot = padded // _POW10[MAX_DIGITS - ROOT_DIGITS]
+        slot += root  # unusable rows read a harmless slot of the first root table
+        value = self._roots[slot].astype(np.int64)
+        del slot
         consumed = ROOT_DIGITS
-        deeper = np.nonzero(trie & (value <= -2))[0]
+        deeper = np.flatnonzero(value <= -2)
         while len(deeper) and consumed < MAX_DIGITS:
             consumed += STEP_DIGITS
             chunk = (padded[deeper] // _POW10[MAX_DIGITS - consumed]) % BLOCK_SLOTS
             value[deeper] = self._blocks[(-value[deeper] - 2) * BLOCK_SLOTS + chunk]
             deeper = deeper[value[deeper] <= -2]
-        base = self._offsets[safe_sets]
-        matched = trie & (value >= 0)
-        too_long = np.nonzero(matched)[0]
-        too_long = too_long[self._lengths[base[too_long] + value[too_long]] > digits[too_long]]
-        while len(too_long):
-            value[too_long] = self._parents[base[too_long] + value[too_long]]
-            still = value[too_long] >= 0
-            too_long = too_long[still]
-            too_long = too_long[self._lengths[base[too_long] + value[too_long]] > digits[too_long]]
-        result[trie] = value[trie]
+        if int(digits.min()) < self._longest:  # a match may be longer than its number
+            base = self._offsets[np.maximum(sets, 0)]
+            too_long = np.flatnonzero(usable & (value >= 0) & (digits < self._longest))
+            while len(too_long):
+                at = base[too_long] + value[too_long]
+                long = self._lengths[at] > digits[too_long]
+                too_long = too_long[long]
+                value[too_long] = self._parents[at[long]]
+                too_long = too_long[value[too_long] >= 0]
+        result: IntArray = np.where(usable, value, constant)
         return result
+
+
+def _digits(number: IntArray) -> IntArray:
+    """Decimal digits of each number in [1, 10^15): compares with only the powers of ten
+    between the smallest and the largest number (numbers are mostly of a few lengths)."""
+    low = int(np.searchsorted(_POW10, int(number.min()), side="right"))
+    high = int(np.searchsorted(_POW10, int(number.max()), side="right"))
+    counts = np.full(len(number), low, dtype=np.int8)
+    for power in range(low, high):
+        counts += number >= _POW10[power]
+    return counts.astype(np.int64)
 
 
 def _insert(root: npt.NDArray[np.int32], blocks: list[int], prefix: str, entry: int) -> None:
