@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from linka.rating.engine import UsageArrays, rate_arrays
+from linka.rating.heap import reuse_freed_memory
 from linka.rating.kernel import country_codes
 from linka.rating.model import STATUSES, RatedStatus
 from linka.rating.periods import next_month
@@ -30,6 +34,7 @@ from linka.usage.records import DIRECTION_ENUM, SERVICE_ENUM
 from linka.usage.store import UsageStore
 
 Index = npt.NDArray[np.intp]
+T = TypeVar("T")
 
 PART_RECORDS = 1_500_000  # records per part: about 0.7 GB of peak memory while rated
 OUTPUT_COLUMNS = ("file_no", "seq", "line_id", "account_id", "period_start", "service", "start")
@@ -82,12 +87,13 @@ def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.Da
     return pl.concat(scans).collect()
 
 
-def _read_rating_columns(store: UsageStore, paths: list[str], low: int, high: int) -> pl.DataFrame:
+def _read_rating_columns(run: RunInput, low: int, high: int) -> pl.DataFrame:
     """What rating needs of the records of lines in [low, high), with file and seq.
 
     Like :func:`read_part`, but with the used quantity computed while reading (in
     parallel, per file) instead of duration and two volume columns.
     """
+    store = UsageStore(run.store_root)
     used = (
         pl.when(pl.col("service") == "voice")
         .then(pl.col("duration_s").cast(pl.Int64).fill_null(0))
@@ -111,7 +117,7 @@ def _read_rating_columns(store: UsageStore, paths: list[str], low: int, high: in
             "seq",
             file_no=pl.lit(number, dtype=pl.Int32),
         )
-        for number, path in enumerate(paths)
+        for number, path in enumerate(run.paths)
     ]
     if not scans:
         return pl.DataFrame(schema=_EMPTY_PART)
@@ -135,18 +141,33 @@ _EMPTY_PART: dict[str, pl.DataType] = {
 def rate_part(
     run: RunInput, low: int, high: int, target: Path, lines: Lines | None = None
 ) -> PartResult:
-    """Read, prepare, rate and write the records of one range of lines.
+    """Read, prepare, rate and write the records of one range of lines."""
+    lines = Lines.of(run.directory, run.timezone) if lines is None else lines
+    timings: dict[str, float] = {}
+    records = _timed(timings, "read_s", _read_rating_columns, run, low, high)
+    rated = rate_records(run, records, lines, timings)
+    del records
+    return _timed(timings, "write_s", write_part, rated, target, timings)
+
+
+def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *args: Any) -> T:
+    mark = time.perf_counter()
+    result = function(*args)
+    timings[step] = timings.get(step, 0.0) + time.perf_counter() - mark
+    return result
+
+
+def rate_records(
+    run: RunInput, records: pl.DataFrame, lines: Lines, timings: dict[str, float]
+) -> pl.DataFrame:
+    """One part's records (as :func:`_read_rating_columns` reads them) rated: the run's
+    part file, rows ordered by line and start.
 
     The records are put in order once, by line and start (stably, so records that share
     a start second keep the order of their files and of the records in them): that is
     the consumption order the allowances and tiers need, and it groups every line's
     periods so their running totals need no further sort.
     """
-    lines = Lines.of(run.directory, run.timezone) if lines is None else lines
-    timings: dict[str, float] = {}
-    mark = time.perf_counter()
-    records = _read_rating_columns(UsageStore(run.store_root), run.paths, low, high)
-    timings["read_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     start_us = records["start"].to_physical().to_numpy()
     epoch_s = start_us // 1_000_000
@@ -203,10 +224,15 @@ def rate_part(
         pl.col("period_start").cast(pl.Date),
         pl.col("start").cast(pl.Datetime("us", "UTC")),
     )
-    del records, usage
+    del usage
     rated = pl.concat([rated, codes.frame()], how="horizontal")
+    timings["output_s"] = time.perf_counter() - mark
+    return rated
+
+
+def write_part(rated: pl.DataFrame, target: Path, timings: dict[str, float]) -> PartResult:
+    """Write a rated part and sum it by status and tariff."""
     rated.write_parquet(target, compression="lz4", statistics=False)
-    timings["write_s"] = time.perf_counter() - mark
     summary = rated.group_by("status", "tariff_idx").agg(
         records=pl.len(), micro=pl.col("price_micro").sum()
     )
@@ -233,12 +259,37 @@ def _by_line_and_start(rank: npt.NDArray[np.int64], start: npt.NDArray[np.int64]
 def rate_parts(run: RunInput, ranges: list[tuple[int, int]], folder: Path) -> list[PartResult]:
     """Rate every range, one after the other, into ``folder/usage-NNN.parquet``.
 
-    Parts run one at a time: on this class of machine two worker processes were measured
-    slower than one (the kernel is memory-bound and the cores share the bandwidth) and
-    twice as large in memory.
+    Parts are rated one at a time (on this class of machine two worker processes were
+    measured slower than one: the kernel is memory-bound and the cores share the
+    bandwidth), but reading the next part and writing the previous one run in threads
+    while the kernel works: Polars reads and writes on its own threads without the GIL,
+    so the numpy kernel (one core) and the Parquet work (the other) overlap. At most
+    one part is being read and one written besides the one being rated.
     """
     lines = Lines.of(run.directory, run.timezone)
-    return [
-        rate_part(run, low, high, folder / f"usage-{i:03d}.parquet", lines)
-        for i, (low, high) in enumerate(ranges)
-    ]
+    results: list[PartResult] = []
+    with reuse_freed_memory(), ThreadPoolExecutor(max_workers=2) as pool:
+        reading = pool.submit(_timed_read, run, *ranges[0]) if ranges else None
+        writing: Future[PartResult] | None = None
+        for number in range(len(ranges)):
+            assert reading is not None
+            records, read_s = reading.result()
+            following = number + 1 < len(ranges)
+            reading = pool.submit(_timed_read, run, *ranges[number + 1]) if following else None
+            timings = {"read_s": read_s}
+            rated = rate_records(run, records, lines, timings)
+            del records
+            if writing is not None:
+                results.append(writing.result())
+            target = folder / f"usage-{number:03d}.parquet"
+            writing = pool.submit(_timed, timings, "write_s", write_part, rated, target, timings)
+            del rated
+        if writing is not None:
+            results.append(writing.result())
+    return results
+
+
+def _timed_read(run: RunInput, low: int, high: int) -> tuple[pl.DataFrame, float]:
+    mark = time.perf_counter()
+    records = _read_rating_columns(run, low, high)
+    return records, time.perf_counter() - mark
