@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy import func, select
 
@@ -25,9 +26,11 @@ from linka.rating.tables import RatingDifferenceRow
 from linka.store.database import Database
 from linka.subscriptions.onboarding import OnboardingRow, onboard_customers
 from linka.usage import services
+from linka.usage import store as usage_store
+from linka.usage.formats import csvlines
 from linka.usage.services import import_usage, reprocess_suspense
 from linka.usage.store import UsageStore
-from linka.usage.tables import UsageBatchRow
+from linka.usage.tables import UsageBatchFileRow, UsageBatchRow
 
 CLOCK = FakeClock(datetime(2026, 4, 1, 6, 0, tzinfo=UTC))
 LINES = ("+420601000001", "+420601000002")
@@ -139,6 +142,45 @@ def test_a_crash_before_commit_leaves_nothing_and_the_rerun_completes(
         result = import_usage(session, store, master, "asterisk", clock=CLOCK)
     assert result.accepted == 1
     assert totals(operator, store) == (1, Decimal("3.7810"))
+
+
+def test_a_large_file_in_no_order_is_stored_in_several_files_per_day(
+    operator: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # given 600 one-minute calls cycling over three days and two lines, read in blocks of
+    # a few lines and written out every 50 records
+    store = UsageStore(tmp_path / "usage")
+    calls = [
+        (LINES[i % 2][4:], "602111222", f"2026-03-0{2 + i % 3} 10:{i % 60:02d}:00", 60)
+        for i in range(600)
+    ]
+    master = write_master(tmp_path / "Master.csv", calls)
+    monkeypatch.setattr(csvlines, "BLOCK_BYTES", 2000)
+    monkeypatch.setattr(usage_store, "FLUSH_ROWS", 50)
+    with operator.session() as session:
+        result = import_usage(session, store, master, "asterisk", clock=CLOCK)
+    assert (result.read, result.accepted, result.rejected) == (600, 600, 0)
+    with operator.session() as session:
+        files = session.scalars(select(UsageBatchFileRow).order_by(UsageBatchFileRow.id)).all()
+        assert store.unregistered(services.registered_paths(session)) == []
+    # then every day has several files, each sorted by line (file order within a line)
+    # and numbered from 0, and together they hold every line of the file once
+    assert {f.day for f in files} == {date(2026, 3, d) for d in (2, 3, 4)}
+    assert len(files) > 6
+    seen: list[int] = []
+    for file in files:
+        frame = pl.read_parquet(store.absolute(file.path))
+        assert frame.height == file.rows
+        assert frame["seq"].to_list() == list(range(frame.height))
+        lines = frame["raw_ref"].str.split(":").list.last().cast(pl.Int64)
+        assert frame.with_columns(n=lines).equals(
+            frame.with_columns(n=lines).sort("line_msisdn", "n")
+        )
+        seen += lines.to_list()
+        assert file.path.startswith(f"records/day={file.day}/batch-{file.batch_id:06d}-")
+    assert sorted(seen) == list(range(1, 601))
+    # and rating reads them like one file
+    assert totals(operator, store) == (600, Decimal("3.7190") * 600)
 
 
 def test_records_of_an_unknown_number_wait_and_are_released(operator: Database, tmp_path: Path):

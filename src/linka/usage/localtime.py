@@ -69,8 +69,12 @@ def _shifted(naive: pl.Expr, timezone: str) -> pl.Expr:
 
 
 def parse_naive(text: pl.Expr, fmt: str) -> pl.Expr:
-    """Strings → naive datetimes with an explicit format (5× faster than guessing); null if bad."""
-    return text.str.to_datetime(fmt, time_unit="us", strict=False)
+    """Strings → naive datetimes with an explicit format (5× faster than guessing); null if bad.
+
+    Without Polars' cache of distinct values: call records rarely share a second, and the
+    cache made the parse 1.5× slower.
+    """
+    return text.str.to_datetime(fmt, time_unit="us", strict=False, cache=False)
 
 
 MAX_LOOKUP_MINUTES = 5_000_000  # about 9.5 years of minutes; wider spans convert row by row

@@ -76,27 +76,38 @@ def to_e164(raw: str | None, plan: NumberPlan = CZECH) -> int | None:
 def e164_series(numbers: pl.Series, plan: NumberPlan = CZECH) -> pl.Series:
     """:func:`to_e164` over a string Series: Int64 digits, null where not a number.
 
-    Arithmetic instead of string building, for speed: the digits after ``+``/``00`` (or the
-    whole national number) are cast to an integer, and the cast is trusted only when the
-    value has exactly as many digits as the text. That one check refuses signs, blanks,
-    leading zeros and anything non-numeric at once. Computed in eager stages so that no
-    intermediate is evaluated twice (2M numbers in about 0.1 s).
+    Arithmetic instead of string building, for speed: the whole text is cast to an integer
+    (the cast reads ``+`` and leading zeros, and refuses blanks, other signs and anything
+    non-numeric), and the value is trusted only when it has exactly as many digits as the
+    text has after ``+``/``00`` (or as the national number): that one check also refuses
+    a zero after the prefix and a national number starting with 0. No string is copied;
+    only when a refused value holds a blank is the column read again with blanks stripped
+    (2M numbers in about 0.05 s).
     """
-    frame = pl.DataFrame({"text": numbers.cast(pl.String).str.strip_chars(STRIP)})
-    text = pl.col("text")
-    frame = frame.with_columns(
-        text.str.len_bytes().cast(pl.Int64).alias("size"),
-        text.str.starts_with("+").alias("plus"),
-        text.str.starts_with("00").alias("zeros"),
+    text = numbers.cast(pl.String)
+    result = _e164(text, plan)
+    if result.null_count() > text.null_count():
+        refused = text.filter(result.is_null() & text.is_not_null())
+        if refused.str.contains(f"[{STRIP}]").any():
+            result = _e164(text.str.strip_chars(STRIP), plan)
+    return result.alias(numbers.name)
+
+
+def _e164(text: pl.Series, plan: NumberPlan) -> pl.Series:
+    frame = pl.DataFrame({"text": text})
+    column = pl.col("text")
+    frame = frame.select(
+        column.str.len_bytes().cast(pl.Int64).alias("size"),
+        column.str.starts_with("+").alias("plus"),
+        column.str.starts_with("00").alias("zeros"),
+        column.cast(pl.Int64, strict=False).alias("value"),
     )
-    frame = frame.with_columns(
-        pl.when(pl.col("plus")).then(1).when(pl.col("zeros")).then(2).otherwise(0).alias("skip")
+    international = pl.col("plus") | pl.col("zeros")
+    national = ~international & (pl.col("size") == plan.national_length)
+    body = pl.col("size") - pl.when(pl.col("plus")).then(1).when(pl.col("zeros")).then(2).otherwise(
+        0
     )
-    frame = frame.with_columns(
-        text.str.slice(pl.col("skip")).cast(pl.Int64, strict=False).alias("value"),
-        (pl.col("size") - pl.col("skip")).alias("body"),
-    )
-    body, value = pl.col("body"), pl.col("value")
+    value = pl.col("value")
     exponent = body.clip(1, MAX_DIGITS).cast(pl.UInt32)
     ten = pl.lit(10, dtype=pl.Int64)
     exact = (
@@ -104,13 +115,16 @@ def e164_series(numbers: pl.Series, plan: NumberPlan = CZECH) -> pl.Series:
         & (value >= ten.pow(exponent - 1))
         & (value < ten.pow(exponent))
     )
-    international = pl.col("plus") | pl.col("zeros")
-    national = ~international & (pl.col("size") == plan.national_length)
     home = int(plan.country_code) * 10**plan.national_length
-    digits = pl.when(national).then(len(plan.country_code) + pl.col("size")).otherwise(body)
-    valid = exact & (international | national) & digits.is_between(MIN_DIGITS, MAX_DIGITS)
-    result = pl.when(valid & international).then(value).when(valid).then(value + home)
-    return frame.select(result.alias(numbers.name)).to_series()
+    national_digits = len(plan.country_code) + plan.national_length
+    valid_national = MIN_DIGITS <= national_digits <= MAX_DIGITS
+    result = (
+        pl.when(exact & international & body.is_between(MIN_DIGITS, MAX_DIGITS))
+        .then(value)
+        .when(exact & national & pl.lit(valid_national))
+        .then(value + home)
+    )
+    return frame.select(result.alias("e164")).to_series()
 
 
 def e164_expr(column: pl.Expr, plan: NumberPlan = CZECH) -> pl.Expr:

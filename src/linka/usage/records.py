@@ -49,6 +49,15 @@ DIRECTION_ENUM = pl.Enum(["mo", "mt"])
 """In the store, service and direction are Polars enums (small integers on disk and in
 memory); their category order is also the rating kernel's service and direction code."""
 
+RECORD_FRAME_SCHEMA = pl.Schema(
+    {
+        **pl.Schema(RECORD_SCHEMA),
+        "service": SERVICE_ENUM,
+        "direction": DIRECTION_ENUM,
+    }
+)
+""":data:`RECORD_SCHEMA` as the Polars frames of the import and the store hold it."""
+
 
 class RejectReason(StrEnum):
     """Why a record was not accepted; stable codes for reports and reprocessing."""

@@ -5,11 +5,18 @@ together, and a file whose (source, checksum) is registered already is skipped â
 same file imported twice adds nothing. Records are de-duplicated per source against
 every earlier batch by ``record_id``. Records for numbers no line has wait in suspense
 until ``reprocess_suspense`` finds their line.
+
+The file is read as a stream of parts (:meth:`~linka.usage.formats.Format.open`) and
+written while it is read (:class:`~linka.usage.store.BatchWriter`), so memory does not
+grow with the file. The checksum is computed while reading; only when a batch of the
+same source has the same size (a file imported before has both) is it computed first,
+so that a file imported twice is recognised before it is read.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,9 +28,11 @@ from sqlalchemy.orm import Session
 
 from linka.kernel.clock import Clock
 from linka.store.bulk import bulk_insert
+from linka.usage.earlier import EarlierIds
 from linka.usage.errors import UsageImportError
 from linka.usage.events import SuspenseReleased, UsageBatchImported
 from linka.usage.formats import UnknownFormatError, get_format
+from linka.usage.formats.stream import Part, RecordStream, empty_rejects
 from linka.usage.lines import fill_msisdn_from_imsi, known_line, line_directory
 from linka.usage.store import UsageStore, WrittenFile
 from linka.usage.tables import UsageBatchFileRow, UsageBatchRow, UsageRejectRow
@@ -83,62 +92,107 @@ def import_usage(
     if not path.is_file():
         raise UsageImportError(f"{path}: no such file")
     source = source or format_name
-    checksum = file_checksum(path)
-    existing = session.scalars(
-        select(UsageBatchRow).where(
-            UsageBatchRow.source == source, UsageBatchRow.checksum == checksum
-        )
-    ).one_or_none()
-    if existing is not None:
-        return _result(existing, already=True)
+    size = path.stat().st_size
+    checksum: str | None = None
+    if _same_size_imported(session, source, size):
+        checksum = file_checksum(path)
+        existing = _imported(session, source, checksum)
+        if existing is not None:
+            return _result(existing, already=True)
     try:
-        parsed = usage_format(path, source=source, **(options or {}))
+        stream = usage_format.open(path, source=source, **(options or {}))
     except (TypeError, ValueError) as exc:
         raise UsageImportError(f"{path}: cannot read as {format_name}: {exc}") from exc
 
-    records = pl.from_arrow(parsed.table)
-    assert isinstance(records, pl.DataFrame)
     directory = line_directory(session)
-    records = fill_msisdn_from_imsi(records, directory)
-    fresh, duplicates = _without_earlier(session, store, source, records)
-    known = known_line(fresh, directory)
-    accepted, waiting = fresh.filter(known), fresh.filter(~known)
-
+    earlier = EarlierIds(session, store, source)
+    writer = store.batch_writer()
+    counts = dict.fromkeys(("read", "ignored", "accepted", "waiting", "duplicates"), 0)
+    rejects: list[pl.DataFrame] = []
+    try:
+        for part in _parts(stream, format_name):
+            records = fill_msisdn_from_imsi(part.records, directory)
+            fresh = earlier.without_earlier(records)
+            known = known_line(fresh, directory)
+            accepted, waiting = fresh.filter(known), fresh.filter(~known)
+            writer.add(accepted, waiting)
+            counts["read"] += part.read
+            counts["ignored"] += part.ignored
+            counts["accepted"] += accepted.height
+            counts["waiting"] += waiting.height
+            counts["duplicates"] += records.height - fresh.height
+            if part.rejects.height:
+                rejects.append(part.rejects)
+        checksum = checksum or stream.checksum or file_checksum(path)
+        existing = _imported(session, source, checksum)
+        if existing is not None:  # imported meanwhile by another process
+            writer.discard()
+            return _result(existing, already=True)
+    except BaseException:
+        writer.discard()
+        raise
+    rejected = pl.concat(rejects) if rejects else empty_rejects()
     batch = UsageBatchRow(
         source=source,
         format=format_name,
         file_name=path.name,
         checksum=checksum,
-        size_bytes=path.stat().st_size,
+        size_bytes=size,
         imported_at=clock.now(),
-        read=parsed.read,
-        accepted=accepted.height,
-        waiting=waiting.height,
-        rejected=len(parsed.rejects),
-        duplicates=duplicates,
-        ignored=parsed.ignored,
+        rejected=rejected.height,
+        **counts,
     )
     session.add(batch)
     session.flush()
-    written = store.write_batch(batch.id, accepted, waiting)
+    written = writer.finish(batch.id)
     _register_files(session, batch.id, written)
-    if parsed.rejects:
-        rejects = pl.DataFrame(
-            {
-                "batch_id": [batch.id] * len(parsed.rejects),
-                "source": [r.source for r in parsed.rejects],
-                "raw_ref": [r.raw_ref[:400] for r in parsed.rejects],
-                "reason": [r.reason.value for r in parsed.rejects],
-                "detail": [r.detail[:500] for r in parsed.rejects],
-                "raw": [r.raw for r in parsed.rejects],
-            }
+    if rejected.height:
+        rows = rejected.select(
+            pl.lit(batch.id).alias("batch_id"),
+            pl.lit(source).alias("source"),
+            pl.col("raw_ref").str.slice(0, 400),
+            "reason",
+            pl.col("detail").str.slice(0, 500),
+            "raw",
         )
-        bulk_insert(session, UsageRejectRow, rejects)
+        bulk_insert(session, UsageRejectRow, rows)
     event = UsageBatchImported(
-        batch.id, source, path.name, batch.accepted, batch.waiting, batch.rejected, duplicates
-    )
+        batch.id, source, path.name, batch.accepted, batch.waiting, batch.rejected,
+        batch.duplicates,
+    )  # fmt: skip
     result = _result(batch, already=False)
     return ImportResult(**{**result.__dict__, "events": (event,)})
+
+
+def _parts(stream: RecordStream, format_name: str) -> Iterator[Part]:
+    """The parts of ``stream``; a file the format cannot read is a UsageImportError."""
+    parts = iter(stream)
+    while True:
+        try:
+            part = next(parts)
+        except StopIteration:
+            return
+        except (TypeError, ValueError) as exc:
+            raise UsageImportError(f"{stream.path}: cannot read as {format_name}: {exc}") from exc
+        yield part
+
+
+def _same_size_imported(session: Session, source: str, size: int) -> bool:
+    """Whether a batch of ``source`` has this size: a file imported before would."""
+    found = session.scalar(
+        select(UsageBatchRow.id)
+        .where(UsageBatchRow.source == source, UsageBatchRow.size_bytes == size)
+        .limit(1)
+    )
+    return found is not None
+
+
+def _imported(session: Session, source: str, checksum: str) -> UsageBatchRow | None:
+    return session.scalars(
+        select(UsageBatchRow).where(
+            UsageBatchRow.source == source, UsageBatchRow.checksum == checksum
+        )
+    ).one_or_none()
 
 
 def _register_files(session: Session, batch_id: int, written: list[WrittenFile]) -> None:
@@ -151,31 +205,9 @@ def _register_files(session: Session, batch_id: int, written: list[WrittenFile])
     session.flush()
 
 
-def _without_earlier(
-    session: Session, store: UsageStore, source: str, records: pl.DataFrame
-) -> tuple[pl.DataFrame, int]:
-    """Drop records this source already delivered in an earlier batch (stored or waiting)."""
-    if records.height == 0:
-        return records, 0
-    days = records.select(pl.col("start").dt.date().unique()).to_series().to_list()
-    paths = session.scalars(
-        select(UsageBatchFileRow.path)
-        .join(UsageBatchRow, UsageBatchRow.id == UsageBatchFileRow.batch_id)
-        .where(
-            UsageBatchRow.source == source,
-            ((UsageBatchFileRow.kind == "records") & UsageBatchFileRow.day.in_(days))
-            | ((UsageBatchFileRow.kind == "suspense") & UsageBatchFileRow.released_at.is_(None)),
-        )
-    ).all()
-    if not paths:
-        return records, 0
-    earlier = store.scan(paths).select("record_id").collect()
-    fresh = records.join(earlier, on="record_id", how="anti", maintain_order="left")
-    return fresh, records.height - fresh.height
-
-
 def record_files(session: Session, first_day: date, last_day: date) -> list[str]:
-    """Committed record files of the UTC days ``first_day``..``last_day``, in batch order."""
+    """Committed record files of the UTC days ``first_day``..``last_day``, in batch order
+    (and, within a batch and day, in file order: a later file holds later lines)."""
     return list(
         session.scalars(
             select(UsageBatchFileRow.path)
@@ -184,7 +216,7 @@ def record_files(session: Session, first_day: date, last_day: date) -> list[str]
                 UsageBatchFileRow.day >= first_day,
                 UsageBatchFileRow.day <= last_day,
             )
-            .order_by(UsageBatchFileRow.day, UsageBatchFileRow.batch_id)
+            .order_by(UsageBatchFileRow.day, UsageBatchFileRow.batch_id, UsageBatchFileRow.id)
         )
     )
 

@@ -2,15 +2,24 @@
 
 Layout under ``<data dir>/usage``::
 
-    records/day=2026-03-14/batch-000042.parquet   accepted records of batch 42 started that day
-    suspense/batch-000042.parquet                 records of batch 42 waiting for their line
+    records/day=2026-03-14/batch-000042-0001.parquet   records of batch 42 started that day
+    records/day=2026-03-14/batch-000042-0002.parquet   … more of them, later in the file
+    suspense/batch-000042-0001.parquet                 records of batch 42 waiting for a line
 
-Files are written to a temporary name, flushed and renamed, so a reader never sees half
-a file; which files count is decided by the batch register in the database (see
-:mod:`linka.usage.tables`). Each records file holds one batch's records of one day,
-sorted by line (in file order within a line) in row groups of :data:`ROW_GROUP` rows and
-numbered by a ``seq`` column: (file, seq) identifies a record for ever, and rating reads
-one range of lines at a time while Parquet statistics skip the row groups of other lines.
+A batch is written while its file is still being read (:class:`BatchWriter`): records are
+buffered per day and a day is written out when the file has moved past it, or when more
+than :data:`FLUSH_ROWS` records are buffered, so memory does not grow with the file. A
+time-ordered file gives one file per day; a file in no order gives several, each holding
+later lines of the file than the one before it.
+
+Files are written under a temporary name and flushed; once the batch has its id they are
+renamed to their final names, so a reader never sees half a file. Which files count is
+decided by the batch register in the database (see :mod:`linka.usage.tables`): a crash
+before the commit leaves files nobody reads. Each records file holds records of one batch
+and one day, sorted by line (in file order within a line) in row groups of
+:data:`ROW_GROUP` rows and numbered by its own ``seq`` column: (file, seq) identifies a
+record for ever, and rating reads one range of lines at a time while Parquet statistics
+skip the row groups of other lines.
 
 On PostgreSQL deployments the same files live on shared storage (or object storage via
 the same paths); the register, rejects and rating runs live in PostgreSQL. See
@@ -20,7 +29,10 @@ the same paths); the register, rejects and rating runs live in PostgreSQL. See
 from __future__ import annotations
 
 import os
+import uuid
+from collections import Counter, deque
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,10 +40,12 @@ from typing import Final
 
 import polars as pl
 
-from linka.usage.records import DIRECTION_ENUM, RECORD_SCHEMA, SERVICE_ENUM
+from linka.usage.records import DIRECTION_ENUM, RECORD_FRAME_SCHEMA, SERVICE_ENUM
 
 COMPRESSION: Final = "lz4"  # fast to write and read; zstd is smaller but slower to write
 ROW_GROUP: Final = 65_536
+FLUSH_ROWS: Final = 1_000_000  # records buffered (about 150 MB) before all days are written
+WRITES_AHEAD: Final = 2  # files handed to the writer thread and not yet written
 
 
 @dataclass(frozen=True)
@@ -65,44 +79,22 @@ class UsageStore:
     def write_batch(
         self, batch_id: int, records: pl.DataFrame, suspense: pl.DataFrame
     ) -> list[WrittenFile]:
-        """Write a batch's accepted records (one file per day) and its suspense file."""
-        written: list[WrittenFile] = []
-        frame = records
-        if frame.height:
-            frame = with_enums(frame).with_columns(pl.col("start").dt.date().alias("_day"))
-            frame = frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
-            for (day,), part in frame.group_by("_day", maintain_order=True):
-                relative = f"records/day={day}/batch-{batch_id:06d}.parquet"
-                numbered = part.drop("_day").with_columns(
-                    seq=pl.int_range(pl.len(), dtype=pl.Int32)
-                )
-                self._write(relative, numbered)
-                written.append(WrittenFile("records", day, relative, part.height))
-        if suspense.height:
-            relative = f"suspense/batch-{batch_id:06d}.parquet"
-            self._write(relative, with_enums(suspense))
-            written.append(WrittenFile("suspense", None, relative, suspense.height))
-        return written
+        """Write a batch's accepted records (a file per day) and its waiting records."""
+        writer = self.batch_writer(flush_rows=max(records.height, suspense.height) + 1)
+        writer.add(records, suspense)
+        return writer.finish(batch_id)
 
-    def _write(self, relative: str, frame: pl.DataFrame) -> None:
-        target = self.absolute(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(target.name + ".tmp")
-        frame.write_parquet(
-            temporary, compression=COMPRESSION, statistics=True, row_group_size=ROW_GROUP
-        )
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+    def batch_writer(self, flush_rows: int | None = None) -> BatchWriter:
+        return BatchWriter(self, flush_rows)
 
     def scan(self, relative_paths: Iterable[str]) -> pl.LazyFrame:
         """The records in the given files (records or suspense), RECORD_SCHEMA columns only."""
         scans = [
-            pl.scan_parquet(self.absolute(path)).select(RECORD_SCHEMA.names)
+            pl.scan_parquet(self.absolute(path)).select(RECORD_FRAME_SCHEMA.names())
             for path in relative_paths
         ]
         if not scans:
-            return pl.LazyFrame(schema=pl.Schema(_POLARS_SCHEMA))
+            return pl.LazyFrame(schema=RECORD_FRAME_SCHEMA)
         return pl.concat(scans)
 
     def remove(self, relative_paths: Iterable[str]) -> None:
@@ -128,6 +120,158 @@ class UsageStore:
         )
 
 
-_POLARS_SCHEMA = dict(
-    with_enums(pl.from_arrow(RECORD_SCHEMA.empty_table())).schema  # type: ignore[arg-type]
-)
+@dataclass(frozen=True)
+class _Staged:
+    kind: str
+    day: date | None
+    number: int  # the n-th file of this batch and day (or of its suspense)
+    temporary: str  # relative to the store root
+    rows: int
+
+    def final(self, batch_id: int) -> str:
+        folder = "suspense" if self.day is None else f"records/day={self.day}"
+        return f"{folder}/batch-{batch_id:06d}-{self.number:04d}.parquet"
+
+
+class BatchWriter:
+    """Writes one batch's records while its file is read; see the module docstring.
+
+    ``add`` takes records in file order. Sorting and writing a file run on a writer
+    thread (Polars releases the GIL), so the file is read on while the previous day is
+    written; at most :data:`WRITES_AHEAD` files wait to be written, which bounds memory.
+    Nothing is visible under a final name before :meth:`finish`, which needs the batch
+    id; :meth:`discard` removes what was written.
+    """
+
+    def __init__(self, store: UsageStore, flush_rows: int | None = None) -> None:
+        self.store = store
+        self.flush_rows = flush_rows or FLUSH_ROWS
+        self._token = uuid.uuid4().hex[:12]
+        self._days: dict[date, list[pl.DataFrame]] = {}
+        self._buffered = 0
+        self._suspense: list[pl.DataFrame] = []
+        self._previous: set[date] = set()
+        self._numbers: Counter[date | None] = Counter()
+        self._staged: list[_Staged] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._writes: deque[Future[None]] = deque()
+
+    def add(self, records: pl.DataFrame, suspense: pl.DataFrame) -> None:
+        """Buffer accepted and waiting records; write the days the file has moved past."""
+        current: set[date] = set()
+        if records.height:
+            days = records.get_column("start").dt.date()
+            low, high = days.min(), days.max()
+            assert isinstance(low, date)
+            if low == high:
+                parts = {low: records}
+            else:
+                keyed = records.with_columns(days.alias("_day"))
+                parts = {
+                    key[0]: part.drop("_day")
+                    for key, part in keyed.partition_by(
+                        "_day", as_dict=True, maintain_order=True
+                    ).items()
+                }
+            for day, part in parts.items():
+                self._days.setdefault(day, []).append(part)
+                current.add(day)
+            self._buffered += records.height
+        for day in [d for d in self._days if d not in current and d not in self._previous]:
+            self._flush_day(day)  # absent from two parts in a row: the file moved on
+        self._previous = current
+        if self._buffered > self.flush_rows:
+            for day in list(self._days):
+                self._flush_day(day)
+        if suspense.height:
+            self._suspense.append(suspense)
+            if sum(frame.height for frame in self._suspense) > self.flush_rows:
+                self._flush_suspense()
+
+    def finish(self, batch_id: int) -> list[WrittenFile]:
+        """Write what is buffered and give every file its final name (in write order)."""
+        for day in list(self._days):
+            self._flush_day(day)
+        self._flush_suspense()
+        self._wait(0)
+        written: list[WrittenFile] = []
+        folders: set[Path] = set()
+        for staged in self._staged:
+            final = staged.final(batch_id)
+            os.replace(self.store.absolute(staged.temporary), self.store.absolute(final))
+            folders.add(self.store.absolute(final).parent)
+            written.append(WrittenFile(staged.kind, staged.day, final, staged.rows))
+        for folder in folders:
+            _fsync_directory(folder)
+        self._staged = []
+        return written
+
+    def discard(self) -> None:
+        """Remove the files written so far (the import failed before naming them)."""
+        for write in self._writes:
+            write.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._writes.clear()
+        self.store.remove(staged.temporary for staged in self._staged)
+        self._staged, self._days, self._suspense, self._buffered = [], {}, [], 0
+
+    def _flush_day(self, day: date) -> None:
+        parts = self._days.pop(day)
+        frame = pl.concat(parts) if len(parts) > 1 else parts[0]
+        self._buffered -= frame.height
+        self._stage("records", day, f"records/day={day}", frame)
+
+    def _flush_suspense(self) -> None:
+        if self._suspense:
+            frame = pl.concat(self._suspense, how="vertical_relaxed")
+            self._suspense = []
+            self._stage("suspense", None, "suspense", frame)
+
+    def _stage(self, kind: str, day: date | None, folder: str, frame: pl.DataFrame) -> None:
+        self._numbers[day] += 1
+        number = self._numbers[day]
+        temporary = f"{folder}/batch-pending-{self._token}-{number:04d}.parquet.tmp"
+        self._staged.append(_Staged(kind, day, number, temporary, frame.height))
+        self._wait(WRITES_AHEAD - 1)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="linka-write")
+        target = self.store.absolute(temporary)
+        self._writes.append(self._pool.submit(_write, target, frame, sort=kind == "records"))
+
+    def _wait(self, pending: int) -> None:
+        """Wait until at most ``pending`` files are still being written (errors surface)."""
+        while len(self._writes) > pending:
+            self._writes.popleft().result()
+        if pending == 0 and self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _write(target: Path, frame: pl.DataFrame, *, sort: bool) -> None:
+    """Sort a records file by line (stable: file order within a line) and number it
+    (``seq``); write it under its temporary name and flush it to disk."""
+    if sort:
+        frame = frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
+        frame = frame.with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with_enums(frame).write_parquet(
+        target, compression=COMPRESSION, statistics=True, row_group_size=ROW_GROUP
+    )
+    with target.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make renames in ``folder`` durable before the register names the files."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a directory
+    finally:
+        os.close(descriptor)

@@ -8,6 +8,10 @@ entry point for callers that hold a format name and plain option values (the cat
 ``sources.yaml``, the CLI)::
 
     parsed = parse_file("asterisk", Path("Master.csv"), timezone="Europe/Prague")
+
+The import reads files through :meth:`Format.open` instead: a stream of parts, so memory
+stays bounded however large the file (see :mod:`linka.usage.formats.stream`). Formats
+with one record per line stream for real; the others are read whole, as one part.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from linka.usage.formats import asterisk, freeswitch, generic, kamailio, radius, threegpp
 from linka.usage.formats.parsed import Options, Parsed
+from linka.usage.formats.stream import ParsedStream, RecordStream
 
 OptionsT = TypeVar("OptionsT", bound=Options)
 
@@ -30,9 +35,17 @@ class Format(Generic[OptionsT]):
     name: str
     parse: Callable[[Path, OptionsT], Parsed]
     options: type[OptionsT]
+    stream: Callable[[Path, OptionsT], RecordStream] | None = None  # None: read whole
 
     def __call__(self, path: Path, **options: Any) -> Parsed:
         return self.parse(path, self.options(**options))
+
+    def open(self, path: Path, **options: Any) -> RecordStream:
+        """The file as a stream of parts (see :mod:`linka.usage.formats.stream`)."""
+        settings = self.options(**options)
+        if self.stream is not None:
+            return self.stream(path, settings)
+        return ParsedStream(path, settings.source_or(self.name), lambda: self.parse(path, settings))
 
 
 class UnknownFormatError(ValueError):
@@ -40,8 +53,10 @@ class UnknownFormatError(ValueError):
 
 
 FORMATS: dict[str, Format[Any]] = {
-    "asterisk": Format("asterisk", asterisk.parse, asterisk.AsteriskOptions),
-    "freeswitch": Format("freeswitch", freeswitch.parse, freeswitch.FreeswitchOptions),
+    "asterisk": Format("asterisk", asterisk.parse, asterisk.AsteriskOptions, asterisk.stream),
+    "freeswitch": Format(
+        "freeswitch", freeswitch.parse, freeswitch.FreeswitchOptions, freeswitch.stream
+    ),
     "kamailio": Format("kamailio", kamailio.parse, kamailio.KamailioOptions),
     "radius": Format("radius", radius.parse, radius.RadiusOptions),
     "3gpp": Format("3gpp", threegpp.parse, threegpp.ThreegppOptions),
@@ -69,6 +84,7 @@ __all__ = [
     "Format",
     "Options",
     "Parsed",
+    "RecordStream",
     "UnknownFormatError",
     "get_format",
     "parse_file",

@@ -37,19 +37,12 @@ from pathlib import Path
 
 import polars as pl
 
-from linka.usage.formats.csvlines import BadLine, map_rows, sniff_column_counts
-from linka.usage.formats.parsed import (
-    Options,
-    Parsed,
-    concat_parts,
-    finish,
-    make_reject,
-    read_lines,
-    split,
-)
+from linka.usage.formats.csvlines import Layout, sniff_column_counts
+from linka.usage.formats.parsed import Options, Parsed, split, with_integers
+from linka.usage.formats.stream import CsvStream, collect
 from linka.usage.localtime import localise, parse_naive, time_error
 from linka.usage.numbers import NumberPlan, e164_expr, rule_text
-from linka.usage.records import Reject, RejectReason, UsageService
+from linka.usage.records import RejectReason, UsageService
 
 NAME = "asterisk"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -98,7 +91,8 @@ def detect_width(path: Path) -> int:
     return 18  # nothing recognisable: every line will be a malformed reject
 
 
-def parse(path: Path, options: AsteriskOptions | None = None) -> Parsed:
+def stream(path: Path, options: AsteriskOptions | None = None) -> CsvStream:
+    """The file as a stream of parts (blocks of lines), for the import."""
     options = options or AsteriskOptions()
     source = options.source_or(NAME)
     width = detect_width(path)
@@ -109,24 +103,12 @@ def parse(path: Path, options: AsteriskOptions | None = None) -> Parsed:
         records, detail = _normalise(_with_record_id(frame), options)
         return split(records, detail)
 
-    mapped = map_rows(path, process, width=width, include=include, names=wanted)
-    accepted, rejected = concat_parts(mapped.results)
-    malformed = [_malformed(source, path, bad) for bad in mapped.malformed]
-    return finish(
-        accepted,
-        rejected,
-        constants={"source": source, "service": UsageService.VOICE.value, "direction": "mo"},
-        source=source,
-        path=path,
-        raw=lambda lines: read_lines(path, lines),
-        read=mapped.read,
-        extra=malformed,
-    )
+    constants = {"source": source, "service": UsageService.VOICE.value, "direction": "mo"}
+    return CsvStream(path, source, Layout(width, include, wanted), process, constants)
 
 
-def _malformed(source: str, path: Path, bad: BadLine) -> Reject:
-    ref = f"{path.name}:{bad.line}"
-    return make_reject(source, ref, RejectReason.MALFORMED, bad.detail, bad.raw)
+def parse(path: Path, options: AsteriskOptions | None = None) -> Parsed:
+    return collect(stream(path, options))
 
 
 def _with_record_id(frame: pl.DataFrame) -> pl.DataFrame:
@@ -167,11 +149,10 @@ def _normalise(frame: pl.DataFrame, options: AsteriskOptions) -> tuple[pl.DataFr
             parse_naive(pl.col(f"{name}_text"), TIME_FORMAT).alias(f"{name}_naive")
             for name in TIMES
         ),
-        pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False).alias("dur"),
-        pl.col("billsec").str.strip_chars().cast(pl.Int64, strict=False).alias("bill"),
         e164_expr(pl.col("src"), plan).alias("src_e164"),
         e164_expr(pl.col("dst"), plan).alias("dst_e164"),
     )
+    work = with_integers(work, {"duration": "dur", "billsec": "bill"})
     utc = {"start_naive": "start_utc", "answer_naive": "answer_utc"}
     if options.nonexistent == "reject":
         utc["end_naive"] = "end_utc"

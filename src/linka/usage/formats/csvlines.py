@@ -1,38 +1,40 @@
-"""Headerless quoted CSV with one record per physical line (Asterisk, FreeSWITCH), fast.
+"""Headerless quoted CSV with one record per physical line (Asterisk, FreeSWITCH), in blocks.
 
-Switch CDR files are read whole with ``pyarrow.csv`` (C++, multi-threaded), converting only
-the needed columns. Reading in a stream of record batches was measured here too and was
-about 1.5× slower end to end (per-batch overhead; this machine's second core adds little).
+A switch file is read in blocks of about :data:`BLOCK_BYTES` that end at a line end, and
+each block is parsed on its own by ``pyarrow.csv`` with one thread, converting only the
+needed columns; :mod:`linka.usage.formats.stream` runs several blocks at a time on
+threads. That bounds memory by the block size, not the file size, and keeps every line
+number exact: a single-threaded Arrow parse numbers every line it skips, and a block's
+line count (rows + skipped lines) is the next block's first line. Reading the whole file
+at once with Arrow's own threads was measured slower here: a file with one line of the
+wrong width then had to be parsed again with one thread to name that line.
 
 Two properties of these files shape the reader:
 
 * **One record per line.** Values never contain newlines, so a record's line number is its
-  ``raw_ref``; the fast path numbers rows as they come.
+  ``raw_ref``.
 * **Quotes.** Asterisk doubles a quote inside a value (``""``); files written by other tools
   often use ``\\"``. Both are accepted.
 
-When a file has a line of the wrong width, the fast path (which cannot tell line numbers
-when it parses in parallel) reads the file again with one thread, where Arrow numbers
-every line it skips. If that cannot be trusted either (a quote left open in the first
-field can swallow the next line), the file is read again **line by line**: lines with an
-unbalanced quote are rejected first, so no line can swallow another, and the rest is
-parsed again with Arrow, which then names every line with a wrong column count. A broken
-line costs exactly one reject and the rest of the file continues. An unterminated quote
-can only produce a row of the right width when it opens the *first* field (the merged
-row then has ``0 + width`` columns), so the fast paths watch the first column for a
-newline.
+A line of the wrong width is a reject and the block goes on. A quote left open can
+swallow the next lines into one row; Arrow then counts rows, not lines, so such a block
+(seen as a newline inside the first column or inside a skipped row, or as a parse error)
+is read again **line by line**: lines with an unbalanced quote are rejected first, so no
+line can swallow another, and the rest is parsed again with Arrow, which then names every
+line with a wrong column count. Only that block pays for it.
 
-Blank lines are not records: they are skipped and not counted.
+Blank lines are not records: they are skipped and not counted. Line ends are ``\\n`` or
+``\\r\\n``; blocks are cut after a ``\\n``.
 """
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Protocol
 
 import numpy as np
 import polars as pl
@@ -40,10 +42,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 SNIFF_BYTES = 64 * 1024
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 16 << 20  # 16-64 MiB parse equally fast; larger buffers cost page faults
 FIRST = "_first"  # the first column, always read: see the module docstring
 
-T = TypeVar("T")
+
+class Digest(Protocol):
+    def update(self, data: bytes | memoryview, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +57,46 @@ class BadLine:
     raw: str
 
 
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A piece of the file that starts and ends at a line boundary."""
+
+    first_line: int  # 1-based number of its first line in the file
+    lines: int  # physical lines in it
+    offset: int  # byte offset in the file
+    length: int  # bytes
+    data: memoryview | None  # None once parsed (the index of blocks keeps no bytes)
+
+    def without_data(self) -> Block:
+        return Block(self.first_line, self.lines, self.offset, self.length, None)
+
+
 @dataclass
-class Mapped(Generic[T]):
-    """What :func:`map_rows` returns: per-batch results, malformed lines, records read."""
+class BlockRows:
+    """One block parsed: the wanted columns (strings) and ``line``, 1-based *in the block*."""
 
-    results: list[T]
+    frame: pl.DataFrame
     malformed: list[BadLine]
-    read: int
+    lines: int  # physical lines in the block (the next block starts after them)
+    read: int  # records: lines that are not blank
 
 
-class _FallbackError(Exception):
-    """The fast path met a malformed line."""
+@dataclass(frozen=True)
+class Layout:
+    """Which columns of a ``width``-column file are read, and under which names."""
 
+    width: int
+    include: Sequence[int]
+    names: Sequence[str]
+    escape_char: str | None = "\\"
 
-class _WrongWidthError(_FallbackError):
-    """The fast path skipped lines of the wrong width (and could not number them)."""
+    @property
+    def columns(self) -> list[str]:
+        columns = [f"c{i}" for i in range(self.width)]
+        columns[0] = FIRST
+        for index, name in zip(self.include, self.names, strict=True):
+            columns[index] = name
+        return columns
 
 
 def sniff_column_counts(path: Path, escape_char: str | None = "\\") -> Counter[int]:
@@ -84,52 +113,80 @@ def sniff_column_counts(path: Path, escape_char: str | None = "\\") -> Counter[i
     return counts
 
 
-def map_rows(
-    path: Path,
-    process: Callable[[pl.DataFrame], T],
-    *,
-    width: int,
-    include: Sequence[int],
-    names: Sequence[str],
-    escape_char: str | None = "\\",
-) -> Mapped[T]:
-    """Apply ``process`` to the ``include`` columns (named ``names``, all strings, plus
-    ``line``) of a headerless CSV of ``width`` columns; one result per part read."""
-    columns = _column_names(width, include, names)
+def read_blocks(
+    path: Path, digest: Digest | None = None, size: int | None = None
+) -> Iterator[Block]:
+    """The file in blocks of about ``size`` bytes cut after a newline, each read once.
+
+    ``digest`` is fed every byte in file order as it is read (the file's checksum costs no
+    second pass). The last block may end without a newline. Each block is a fresh buffer:
+    it may be used on another thread while the next one is read.
+    """
+    size = size or BLOCK_BYTES
+    rest = b""
+    offset, first_line = 0, 1
+    with path.open("rb", buffering=0) as handle:
+        while True:
+            buffer = bytearray(len(rest) + size)
+            buffer[: len(rest)] = rest
+            view = memoryview(buffer)
+            count = handle.readinto(view[len(rest) :]) or 0
+            if digest is not None and count:
+                digest.update(view[len(rest) : len(rest) + count])
+            end = len(rest) + count
+            cut = end if count == 0 else buffer.rfind(b"\n", 0, end) + 1
+            if cut:
+                data = view[:cut]
+                lines = count_lines(data)
+                yield Block(first_line, lines, offset, cut, data)
+                first_line += lines
+                offset += cut
+            if count == 0:
+                return
+            rest = bytes(view[cut:end])  # the start of a line the next read completes
+
+
+def read_block_at(path: Path, block: Block) -> memoryview:
+    """The bytes of a block again (to read it a second time)."""
+    with path.open("rb") as handle:
+        handle.seek(block.offset)
+        return memoryview(handle.read(block.length))
+
+
+def parse_block(block: Block, layout: Layout) -> BlockRows:
+    """The wanted columns of one block with the file's line numbers; malformed lines apart."""
+    assert block.data is not None
     try:
-        return _fast(path, process, columns, names, escape_char)
-    except _WrongWidthError:
-        try:
-            return _numbered(path, process, columns, names, escape_char)
-        except _FallbackError:
-            return _line_by_line(path, process, columns, names, escape_char)
+        rows = _numbered(block.data, block.lines, layout)
     except _FallbackError:
-        return _line_by_line(path, process, columns, names, escape_char)
+        rows = _line_by_line(block.data, layout)
+    if block.first_line == 1:
+        return rows
+    shift = block.first_line - 1
+    return BlockRows(
+        rows.frame.with_columns(pl.col("line") + shift),
+        [BadLine(bad.line + shift, bad.detail, bad.raw) for bad in rows.malformed],
+        rows.lines,
+        rows.read,
+    )
 
 
-def _column_names(width: int, include: Sequence[int], names: Sequence[str]) -> list[str]:
-    columns = [f"c{i}" for i in range(width)]
-    columns[0] = FIRST
-    for index, name in zip(include, names, strict=True):
-        columns[index] = name
-    return columns
+class _FallbackError(Exception):
+    """Rows and lines may differ in this block (a quote left open): read it line by line."""
 
 
 def _options(
-    columns: list[str],
-    names: Sequence[str],
-    escape_char: str | None,
-    threads: bool,
-    on_invalid: Callable[[pacsv.InvalidRow], str],
+    layout: Layout, handler: pacsv.InvalidRowHandler
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    wanted = list(dict.fromkeys([columns[0], *names]))
-    read = pacsv.ReadOptions(column_names=columns, use_threads=threads, block_size=BLOCK_BYTES)
+    columns = layout.columns
+    wanted = list(dict.fromkeys([columns[0], *layout.names]))
+    read = pacsv.ReadOptions(column_names=columns, use_threads=False, block_size=4 << 20)
     parse = pacsv.ParseOptions(
         double_quote=True,
-        escape_char=escape_char or False,
+        escape_char=layout.escape_char or False,
         newlines_in_values=False,
         ignore_empty_lines=False,
-        invalid_row_handler=on_invalid,
+        invalid_row_handler=handler,
     )
     convert = pacsv.ConvertOptions(
         include_columns=wanted,
@@ -140,90 +197,54 @@ def _options(
     return read, parse, convert
 
 
-def _fast(
-    path: Path,
-    process: Callable[[pl.DataFrame], T],
-    columns: list[str],
-    names: Sequence[str],
-    escape_char: str | None,
-) -> Mapped[T]:
-    invalid: list[int] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append(row.actual_columns)
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(str(path), *_options(columns, names, escape_char, True, on_invalid))
-    except pa.ArrowInvalid as error:  # e.g. a first line wider than the detected layout
-        raise _FallbackError from error
-    if invalid:
-        raise _WrongWidthError
-    frame = _to_frame(table, 0)
-    del table
-    if bool(frame.get_column(columns[0]).str.contains("\n", literal=True).any()):
-        raise _FallbackError
-    frame = _drop_blank(frame, columns[0], names)
-    results = [process(frame)] if frame.height else []
-    return Mapped(results, [], frame.height)
-
-
-def _numbered(
-    path: Path,
-    process: Callable[[pl.DataFrame], T],
-    columns: list[str],
-    names: Sequence[str],
-    escape_char: str | None,
-) -> Mapped[T]:
-    """One thread: Arrow numbers each skipped line of the wrong width (a reject each)."""
+def _numbered(data: memoryview, physical: int, layout: Layout) -> BlockRows:
+    """One Arrow pass; each skipped line of the wrong width is numbered (a reject each)."""
     skipped: dict[int, tuple[int, str]] = {}
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        if row.number is None:
+        if row.number is None or "\n" in row.text:
             raise _FallbackError
         skipped[row.number] = (row.actual_columns, row.text)
         return "skip"
 
     try:
-        table = pacsv.read_csv(str(path), *_options(columns, names, escape_char, False, on_invalid))
-    except pa.ArrowInvalid as error:
+        table = pacsv.read_csv(pa.py_buffer(data), *_options(layout, on_invalid))
+    except pa.ArrowInvalid as error:  # e.g. a quote still open at the end of the block
         raise _FallbackError from error
-    present = np.ones(table.num_rows + len(skipped), dtype=bool)
-    present[np.fromiter(skipped, dtype=np.int64) - 1] = False
-    kept = np.nonzero(present)[0] + 1
+    lines = table.num_rows + len(skipped)
+    if lines != physical:
+        raise _FallbackError  # some row spans lines: a quote was left open
+    if skipped:
+        present = np.ones(lines, dtype=bool)
+        present[np.fromiter(skipped, dtype=np.int64) - 1] = False
+        numbers = pl.Series("line", np.flatnonzero(present) + 1, dtype=pl.Int64)
+    else:
+        numbers = pl.int_range(1, lines + 1, eager=True, dtype=pl.Int64).alias("line")
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     del table
-    frame = frame.with_columns(pl.Series("line", kept, dtype=pl.Int64))
-    if bool(frame.get_column(columns[0]).str.contains("\n", literal=True).any()):
-        raise _FallbackError
-    frame = _drop_blank(frame, columns[0], names)
+    frame = _drop_blank(frame.with_columns(numbers), layout.names)
     malformed = [
-        BadLine(number, _width_detail(text, actual, len(columns), escape_char), text)
+        BadLine(number, _width_detail(text, actual, layout.width, layout.escape_char), text)
         for number, (actual, text) in sorted(skipped.items())
         if text.strip()
     ]
-    results = [process(_without_first(frame))] if frame.height else []
-    return Mapped(results, malformed, frame.height + len(malformed))
+    return BlockRows(frame.drop(FIRST), malformed, lines, frame.height + len(malformed))
 
 
-def _line_by_line(
-    path: Path,
-    process: Callable[[pl.DataFrame], T],
-    columns: list[str],
-    names: Sequence[str],
-    escape_char: str | None,
-) -> Mapped[T]:
+def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
     malformed: list[BadLine] = []
     good: list[bytes] = []
     numbers: list[int] = []
-    width = len(columns)
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+    pieces = bytes(data).split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()  # the block ends with a line end
+    for number, raw in enumerate(pieces, start=1):
         text = raw.rstrip(b"\r")
         if not text.strip():
             continue
-        if _unbalanced(text, escape_char):
-            detail = f"unterminated quote; expected {width} columns"
+        if _unbalanced(text, layout.escape_char):
+            detail = f"unterminated quote; expected {layout.width} columns"
             malformed.append(BadLine(number, detail, text.decode("utf-8", "replace")))
             continue
         good.append(text)
@@ -234,22 +255,55 @@ def _line_by_line(
         invalid[row.number or 0] = row.actual_columns
         return "skip"
 
-    results: list[T] = []
+    frame = pl.DataFrame(schema={**dict.fromkeys(layout.names, pl.String), "line": pl.Int64})
     if good:
-        buffer = pa.BufferReader(b"\n".join(good) + b"\n")
-        table = pacsv.read_csv(buffer, *_options(columns, names, escape_char, False, on_invalid))
+        buffer = pa.py_buffer(b"\n".join(good) + b"\n")
+        table = pacsv.read_csv(buffer, *_options(layout, on_invalid))
         kept = [n for index, n in enumerate(numbers, start=1) if index not in invalid]
         for index, actual in invalid.items():
             raw_text = good[index - 1].decode("utf-8", "replace")
-            detail = f"{actual} columns, expected {width}"
+            detail = f"{actual} columns, expected {layout.width}"
             malformed.append(BadLine(numbers[index - 1], detail, raw_text))
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        frame = frame.with_columns(pl.Series("line", kept, dtype=pl.Int64))
-        if frame.height:
-            results.append(process(_without_first(_drop_blank(frame, columns[0], names))))
+        parsed = pl.from_arrow(table)
+        assert isinstance(parsed, pl.DataFrame)
+        parsed = parsed.with_columns(pl.Series("line", kept, dtype=pl.Int64))
+        frame = _drop_blank(parsed, layout.names).drop(FIRST)
     malformed.sort(key=lambda bad: bad.line)
-    return Mapped(results, malformed, len(numbers) - len(invalid) + len(malformed))
+    read = len(numbers) - len(invalid) + len(malformed)
+    return BlockRows(frame, malformed, len(pieces), read)
+
+
+def count_lines(data: memoryview) -> int:
+    """Physical lines in a block: its newlines, plus a last line without one.
+
+    Counted in 1 MiB pieces (cache-sized; numpy releases the GIL): about 25 ms per
+    300 MB, the price of knowing that Arrow's rows are the file's lines.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    step = 1 << 20
+    newline = ord("\n")
+    count = sum(
+        int(np.count_nonzero(raw[i : i + step] == newline)) for i in range(0, len(raw), step)
+    )
+    return count + (1 if len(raw) and raw[-1] != newline else 0)
+
+
+def line_texts(data: memoryview, wanted: Sequence[int]) -> Mapping[int, str]:
+    """The text of the given lines (1-based in the block), without the line end.
+
+    For the raw text of rejects: the line ends are found once per block that has rejects.
+    """
+    if not wanted:
+        return {}
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    starts = np.concatenate([[0], ends + 1])
+    ends = np.concatenate([ends, [len(raw)]])
+    found: dict[int, str] = {}
+    for line in wanted:
+        start, end = int(starts[line - 1]), int(ends[line - 1])
+        found[line] = bytes(data[start:end]).rstrip(b"\r").decode("utf-8", "replace")
+    return found
 
 
 def _width_detail(text: str, actual: int, width: int, escape_char: str | None) -> str:
@@ -264,20 +318,9 @@ def _unbalanced(text: bytes, escape_char: str | None) -> bool:
     return text.count(b'"') % 2 == 1
 
 
-def _to_frame(table: pa.Table, before: int) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    lines = pl.int_range(before + 1, before + table.num_rows + 1, eager=True, dtype=pl.Int64)
-    return frame.with_columns(lines.alias("line"))
-
-
-def _drop_blank(frame: pl.DataFrame, first: str, names: Sequence[str]) -> pl.DataFrame:
+def _drop_blank(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     """An empty line parses as a row of empty strings; it is not a record."""
-    if not (frame.get_column(first) == "").any():
+    if not (frame.get_column(FIRST) == "").any():
         return frame  # the common case: no copy
-    blank = pl.all_horizontal([pl.col(name) == "" for name in dict.fromkeys([first, *names])])
+    blank = pl.all_horizontal([pl.col(name) == "" for name in dict.fromkeys([FIRST, *names])])
     return frame.filter(~blank)
-
-
-def _without_first(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.drop(FIRST) if FIRST in frame.columns else frame

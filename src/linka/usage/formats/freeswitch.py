@@ -26,19 +26,12 @@ from pathlib import Path
 
 import polars as pl
 
-from linka.usage.formats.csvlines import BadLine, map_rows
-from linka.usage.formats.parsed import (
-    Options,
-    Parsed,
-    concat_parts,
-    finish,
-    make_reject,
-    read_lines,
-    split,
-)
+from linka.usage.formats.csvlines import Layout
+from linka.usage.formats.parsed import Options, Parsed, split, with_integers
+from linka.usage.formats.stream import CsvStream, collect
 from linka.usage.localtime import localise, parse_naive, time_error
 from linka.usage.numbers import e164_expr, rule_text
-from linka.usage.records import Reject, RejectReason, UsageService
+from linka.usage.records import RejectReason, UsageService
 
 NAME = "freeswitch"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -79,7 +72,8 @@ class FreeswitchOptions(Options):
     charged_causes: frozenset[str] | None = None  # None: any cause; see the module docstring
 
 
-def parse(path: Path, options: FreeswitchOptions | None = None) -> Parsed:
+def stream(path: Path, options: FreeswitchOptions | None = None) -> CsvStream:
+    """The file as a stream of parts (blocks of lines), for the import."""
     options = options or FreeswitchOptions()
     source = options.source_or(NAME)
 
@@ -87,24 +81,13 @@ def parse(path: Path, options: FreeswitchOptions | None = None) -> Parsed:
         records, detail = _normalise(frame, options)
         return split(records, detail)
 
-    include = [COLUMNS.index(name) for name in NEEDED]
-    mapped = map_rows(path, process, width=len(COLUMNS), include=include, names=NEEDED)
-    accepted, rejected = concat_parts(mapped.results)
-    return finish(
-        accepted,
-        rejected,
-        constants={"source": source, "service": UsageService.VOICE.value, "direction": "mo"},
-        source=source,
-        path=path,
-        raw=lambda lines: read_lines(path, lines),
-        read=mapped.read,
-        extra=[_malformed(source, path, bad) for bad in mapped.malformed],
-    )
+    layout = Layout(len(COLUMNS), [COLUMNS.index(name) for name in NEEDED], NEEDED)
+    constants = {"source": source, "service": UsageService.VOICE.value, "direction": "mo"}
+    return CsvStream(path, source, layout, process, constants)
 
 
-def _malformed(source: str, path: Path, bad: BadLine) -> Reject:
-    ref = f"{path.name}:{bad.line}"
-    return make_reject(source, ref, RejectReason.MALFORMED, bad.detail, bad.raw)
+def parse(path: Path, options: FreeswitchOptions | None = None) -> Parsed:
+    return collect(stream(path, options))
 
 
 def _normalise(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.DataFrame, pl.Expr]:
@@ -112,11 +95,10 @@ def _normalise(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.Data
     plan = options.plan()
     work = frame.with_columns(
         *(parse_naive(pl.col(name), TIME_FORMAT).alias(f"{name}_naive") for name in STAMPS),
-        pl.col("duration").str.strip_chars().cast(pl.Int64, strict=False).alias("dur"),
-        pl.col("billsec").str.strip_chars().cast(pl.Int64, strict=False).alias("bill"),
         e164_expr(pl.col("caller_id_number"), plan).alias("a"),
         e164_expr(pl.col("destination_number"), plan).alias("b"),
     )
+    work = with_integers(work, {"duration": "dur", "billsec": "bill"})
     work = localise(work, {f"{n}_naive": f"{n}_utc" for n in STAMPS}, tz, options.nonexistent)
     answered = pl.col("answer_stamp_utc").is_not_null()
     cause_ok = (

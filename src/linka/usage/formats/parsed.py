@@ -3,7 +3,9 @@
 A format module builds a Polars frame with one row per input record: the
 :data:`~linka.usage.records.RECORD_SCHEMA` fields, a ``line`` (where the record starts in the
 file, for ``raw_ref``) and a ``reason``/``detail`` pair that is null for good records.
-:func:`assemble` splits that frame into the accepted Arrow table and :class:`Reject` objects.
+:func:`split` separates accepted and rejected rows; :func:`assemble` turns a whole file's
+frame into the accepted Arrow table and :class:`Reject` objects (formats read whole), while
+the line-oriented formats stream blocks through :mod:`linka.usage.formats.stream`.
 Rejects are expected to be few, so building Python objects for them costs nothing; accepted
 records never leave the columnar world.
 
@@ -72,6 +74,23 @@ def empty_table() -> pa.Table:
     return RECORD_SCHEMA.empty_table()
 
 
+def with_integers(frame: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
+    """Add Int64 columns (``columns``: text column → new column), null where not an integer.
+
+    Blanks around the digits are allowed. The cast alone refuses them, so the text is
+    stripped (a copy of every string) only in a frame where some value was refused.
+    """
+    frame = frame.with_columns(
+        pl.col(text).cast(pl.Int64, strict=False).alias(name) for text, name in columns.items()
+    )
+    again = [
+        pl.col(text).str.strip_chars().cast(pl.Int64, strict=False).alias(name)
+        for text, name in columns.items()
+        if frame.get_column(name).null_count() > frame.get_column(text).null_count()
+    ]
+    return frame.with_columns(again) if again else frame
+
+
 def make_reject(
     source: str, ref: str, reason: RejectReason, detail: str, raw: str | None
 ) -> Reject:
@@ -127,33 +146,6 @@ def _duplicates(accepted: pl.DataFrame) -> pl.DataFrame:
 
 
 REJECT_COLUMNS = pl.Schema({"line": pl.Int64, "reason": pl.String, "detail": pl.String})
-ACCEPTED_COLUMNS = pl.Schema(
-    {
-        "record_id": pl.String(),
-        "line_msisdn": pl.Int64(),
-        "a_number": pl.Int64(),
-        "b_number": pl.Int64(),
-        "start": pl.Datetime("us", "UTC"),
-        "duration_s": pl.Int32(),
-        "volume_up": pl.Int64(),
-        "volume_down": pl.Int64(),
-        "line": pl.Int64(),
-    }
-)
-
-
-def concat_parts(
-    parts: Sequence[tuple[pl.DataFrame, pl.DataFrame]],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Concatenate per-part (accepted, rejected) frames; empty frames when there are none."""
-    accepted = [a for a, _ in parts if a.height]
-    rejected = [r for _, r in parts if r.height]
-    return (
-        pl.concat(accepted, how="diagonal_relaxed")
-        if accepted
-        else pl.DataFrame(schema=ACCEPTED_COLUMNS),
-        pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECT_COLUMNS),
-    )
 
 
 def split(frame: pl.DataFrame, detail: pl.Expr | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
