@@ -26,6 +26,7 @@ from linka.rating.pricing import consume_allowances, group_ids, price
 
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
+Index = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class UsageArrays:
     quantity: I64  # used: seconds (voice), bytes (data), 1 (sms), 0 (other)
     country: I64  # position in ``countries`` of the roaming country (-1: none)
     countries: list[str]
+    # consumption order grouped by line and period, ascending (None: the rows' order)
+    order: Index | None = None
 
     def __len__(self) -> int:
         return len(self.line)
@@ -112,7 +115,12 @@ _STATUS = _status_table()
 
 
 def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
-    """Rate every record; codes in the same row order."""
+    """Rate every record; codes in the same row order.
+
+    Everything but allowances and tiers is independent of order and runs in row order;
+    the records to price are then visited in consumption order (``usage.order`` or
+    the rows' own order, grouped by line and period) for the running totals.
+    """
     tables = plan.kernel_tables
     offering = usage.offering
     tariff = tables.offering_tariff[offering]
@@ -121,13 +129,17 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     table_index = ((tariff * tables.services + service) * 2 + direction) * tables.places
     table_index += rates_place
     table = tables.table_code[table_index]
-    del table_index
+    del table_index, rates_place
     ordinal = plan.rates.prefixes.lookup(tables.table_set[table], usage.b_number)
     entry = np.where(ordinal >= 0, tables.table_base[table] + ordinal, -1)
     del ordinal
-    band = tables.band_table[tariff * MINUTES_PER_WEEK + _minute_of_week(usage, plan, tariff)]
-    key = tables.key_of[entry * tables.bands + band]
-    del entry, band
+    slot = _minute_of_week(usage, plan, tariff)
+    slot += tariff * MINUTES_PER_WEEK
+    band = tables.band_table[slot]
+    entry *= tables.bands
+    entry += band
+    key = tables.key_of[entry]
+    del entry, band, slot
 
     quantity = usage.quantity
     flags = (offering < 0).view(np.int8) << 3
@@ -135,37 +147,53 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     flags |= ((table < 0) & (direction == 1)).view(np.int8) << 1
     flags |= (key < 0).view(np.int8)
     status = _STATUS[flags]
-    del flags, table
-    priced = np.flatnonzero(status == _PRICE)
+    del flags, table, service, direction
+    to_price = status == _PRICE
+    key[~to_price] = -1
+    first, step = tables.key_first[key], tables.key_step[key]  # key -1: (0, 1)
+    billable = first - (first - quantity) // step * step
+    billable = np.where(quantity <= first, first, billable)
+    billable[~to_price] = 0
+    del first, step
+    eligible = tables.allowance_bits[
+        (offering * tables.key_classes + tables.key_class[key]) * tables.places + location
+    ]
 
-    k = key[priced]
-    first, step = tables.key_first[k], tables.key_step[k]
-    used = quantity[priced]
-    billable = np.where(used <= first, first, first - (first - used) // step * step)
-    del first, step, used
-    groups = group_ids(usage.line[priced], usage.period[priced])
-    included, allowance = consume_allowances(
-        plan, billable, usage.service[priced], plan.rates.zone_idx[k], location[priced],
-        offering[priced], groups,
-    )  # fmt: skip
-    charged = billable - included
+    rows = _consumption_order(usage, to_price)
+    groups = group_ids(usage.line[rows], usage.period[rows])
+    k, units = key[rows], billable[rows]
+    included, allowance = consume_allowances(plan, units, eligible[rows], offering[rows], groups)
+    units -= included
+    charged = units
     prices = price(plan, k, charged, groups)
-    status[priced] = np.where(charged > 0, _CHARGED, _INCLUDED)
+    del k, units, groups, eligible
 
     n = len(usage)
-    out_key = np.full(n, -1, dtype=np.int64)
-    out_key[priced] = k
-    out_billable = np.zeros(n, dtype=np.int64)
-    out_billable[priced] = billable
     out_included = np.zeros(n, dtype=np.int64)
-    out_included[priced] = included
+    out_included[rows] = included
     out_allowance = np.full(n, -1, dtype=np.int64)
-    out_allowance[priced] = allowance
+    out_allowance[rows] = allowance
     out_price = np.zeros(n, dtype=np.int64)
-    out_price[priced] = prices
-    return Codes(
-        status, out_key, tariff, location, out_billable, out_included, out_allowance, out_price
-    )
+    out_price[rows] = prices
+    status[to_price] = _INCLUDED
+    status[to_price & (billable > out_included)] = _CHARGED
+    return Codes(status, key, tariff, location, billable, out_included, out_allowance, out_price)
+
+
+def _consumption_order(usage: UsageArrays, to_price: Bools) -> Index:
+    """The rows to price in consumption order, grouped by line and period.
+
+    With ``usage.order`` that is the caller's order; otherwise the rows' own order,
+    sorted stably by line and period when they are not grouped already.
+    """
+    if usage.order is not None:
+        return usage.order[to_price[usage.order]]
+    rows = np.flatnonzero(to_price)
+    line, period = usage.line[rows], usage.period[rows]
+    same_line = line[1:] == line[:-1]
+    if ((line[1:] > line[:-1]) | (same_line & (period[1:] >= period[:-1]))).all():
+        return rows
+    return rows[np.lexsort((period, line))]
 
 
 def _places(usage: UsageArrays, plan: RatingPlan) -> tuple[I64, I64]:

@@ -80,11 +80,13 @@ def used_quantity(service: npt.NDArray[np.integer], duration: I64, volume: I64) 
 
 def country_codes(countries: pl.Series) -> tuple[I64, list[str]]:
     """Roaming country of each record as a position in the returned names (-1: none)."""
-    abroad = np.flatnonzero(countries.str.len_bytes().fill_null(0).to_numpy() > 0)
     codes = np.full(len(countries), -1, dtype=np.int64)
-    if len(abroad) == 0:
+    if countries.null_count() == len(countries):
         return codes, []
+    abroad = np.flatnonzero(countries.is_not_null().to_numpy())
     present = countries.gather(abroad)
+    named = (present.str.len_bytes() > 0).to_numpy()
+    abroad, present = abroad[named], present.filter(named)
     names = sorted(present.unique().to_list())
     codes[abroad] = present.replace_strict(
         {name: i for i, name in enumerate(names)}, return_dtype=pl.Int64

@@ -91,7 +91,8 @@ def _read_rating_columns(run: RunInput, low: int, high: int) -> pl.DataFrame:
     """What rating needs of the records of lines in [low, high), with file and seq.
 
     Like :func:`read_part`, but with the used quantity computed while reading (in
-    parallel, per file) instead of duration and two volume columns.
+    parallel, per file) instead of duration and two volume columns, missing numbers
+    as 0 and an empty roaming country as none.
     """
     store = UsageStore(run.store_root)
     used = (
@@ -107,13 +108,13 @@ def _read_rating_columns(run: RunInput, low: int, high: int) -> pl.DataFrame:
         pl.scan_parquet(store.absolute(path))
         .filter(_in_range(low, high))
         .select(
-            "line_msisdn",
+            pl.col("line_msisdn").fill_null(0),  # 0: no number (never a line's)
             "service",
             "direction",
-            "b_number",
+            pl.col("b_number").fill_null(0),
             "start",
             used.alias("quantity"),
-            "roaming_country",
+            pl.when(pl.col("roaming_country") != "").then(pl.col("roaming_country")),
             "seq",
             file_no=pl.lit(number, dtype=pl.Int32),
         )
@@ -121,7 +122,7 @@ def _read_rating_columns(run: RunInput, low: int, high: int) -> pl.DataFrame:
     ]
     if not scans:
         return pl.DataFrame(schema=_EMPTY_PART)
-    return pl.concat(scans).collect()
+    return pl.concat(scans).collect().rechunk()  # one chunk: numpy views, no copies
 
 
 def _in_range(low: int, high: int) -> pl.Expr:
@@ -161,71 +162,76 @@ def rate_records(
     run: RunInput, records: pl.DataFrame, lines: Lines, timings: dict[str, float]
 ) -> pl.DataFrame:
     """One part's records (as :func:`_read_rating_columns` reads them) rated: the run's
-    part file, rows ordered by line and start.
+    part file, in the order read.
 
-    The records are put in order once, by line and start (stably, so records that share
-    a start second keep the order of their files and of the records in them): that is
-    the consumption order the allowances and tiers need, and it groups every line's
-    periods so their running totals need no further sort.
+    The consumption order is found once, by line and start (stably, so records that
+    share a start second keep the order of their files and of the records in them):
+    the order the allowances and tiers count in, with every line's periods together so
+    their running totals need no further sort. Everything else runs in the order read,
+    so no column is reordered.
     """
     mark = time.perf_counter()
     start_us = records["start"].to_physical().to_numpy()
     epoch_s = start_us // 1_000_000
-    msisdn = records["line_msisdn"]
-    matched = match_lines(
-        msisdn.fill_null(0).to_numpy(), msisdn.is_not_null().to_numpy(), epoch_s, lines
-    )
+    msisdn = records["line_msisdn"].to_numpy()
+    matched = match_lines(msisdn, msisdn != 0, epoch_s, lines)
     row = matched.row
     dated = date_records(matched.local_day, lines.cycle[row], run.versions)
-    first, after = _days(run.month), _days(next_month(run.month))
-    kept = np.flatnonzero((dated.period >= first) & (dated.period < after))
-    order = kept[_by_line_and_start(lines.rank[row[kept]], start_us[kept])]
-    del kept
-    row = row[order]
+    del matched
+    in_month = (dated.period >= _days(run.month)) & (dated.period < _days(next_month(run.month)))
+    period, version_id, version_pos = dated.period, dated.version_id, dated.version_pos
+    if not in_month.all():  # records of periods that start in other months
+        kept = np.flatnonzero(in_month)
+        records = records.filter(pl.Series(in_month))
+        row, period, start_us = row[kept], period[kept], start_us[kept]
+        version_id, version_pos, epoch_s = version_id[kept], version_pos[kept], epoch_s[kept]
+    del dated, in_month
     country, countries = country_codes(records["roaming_country"])
-    service = records["service"].to_physical().to_numpy()[order]
-    version_pos = dated.version_pos[order]
+    line = lines.line_id[row]
     usage = UsageArrays(
-        line=lines.line_id[row],
-        period=dated.period[order],
-        version_id=dated.version_id[order],
+        line=line,
+        period=period,
+        version_id=version_id,
         offering=offering_table(lines, run.versions, run.plan.offerings)[
             version_pos, lines.offering[row]
         ],
-        service=service,
-        direction=records["direction"].to_physical().to_numpy()[order],
-        b_number=records["b_number"].fill_null(0).to_numpy()[order],
-        epoch_s=epoch_s[order],
-        quantity=records["quantity"].to_numpy()[order],
-        country=country[order],
+        service=records["service"].to_physical().to_numpy(),
+        direction=records["direction"].to_physical().to_numpy(),
+        b_number=records["b_number"].to_numpy(),
+        epoch_s=epoch_s,
+        quantity=records["quantity"].to_numpy(),
+        country=country,
         countries=countries,
+        order=_by_line_and_start(lines.rank[row], start_us),
     )
-    del matched, dated, version_pos, country, epoch_s
+    del version_pos, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     codes = rate_arrays(usage, run.plan)
-    codes.status[usage.line < 0] = NO_LINE
+    del usage
+    codes.status[line < 0] = NO_LINE
     timings["rate_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     has_line = pl.col("line_id") >= 0
-    rated = pl.DataFrame(
-        {
-            "file_no": records["file_no"].to_numpy()[order],
-            "seq": records["seq"].to_numpy()[order],
-            "line_id": usage.line,
-            "account_id": lines.account_id[row],
-            "period_start": usage.period.astype(np.int32),
-            "service": records["service"].gather(order),
-            "start": start_us[order],
-        }
-    ).with_columns(
-        pl.when(has_line).then(pl.col("line_id")).alias("line_id"),
-        pl.when(has_line).then(pl.col("account_id")).alias("account_id"),
-        pl.col("period_start").cast(pl.Date),
-        pl.col("start").cast(pl.Datetime("us", "UTC")),
+    rated = pl.concat(
+        [
+            records.select("file_no", "seq"),
+            pl.DataFrame(
+                {
+                    "line_id": line,
+                    "account_id": lines.account_id[row],
+                    "period_start": period.astype(np.int32),
+                }
+            ).with_columns(
+                pl.when(has_line).then(pl.col("line_id")).alias("line_id"),
+                pl.when(has_line).then(pl.col("account_id")).alias("account_id"),
+                pl.col("period_start").cast(pl.Date),
+            ),
+            records.select("service", "start"),
+            codes.frame(),
+        ],
+        how="horizontal",
     )
-    del usage
-    rated = pl.concat([rated, codes.frame()], how="horizontal")
     timings["output_s"] = time.perf_counter() - mark
     return rated
 
@@ -244,7 +250,11 @@ def _days(day: date) -> int:
 
 
 def _by_line_and_start(rank: npt.NDArray[np.int64], start: npt.NDArray[np.int64]) -> Index:
-    """The stable order by line (rank, -1 first) and start: one int64 key when it fits."""
+    """The stable order by line (rank, -1 first) and start: one int64 key when it fits.
+
+    Lines rank by MSISDN, like the store files' rows, so the key comes in long sorted
+    runs (one per file) and the stable sort (timsort) mostly merges them.
+    """
     if len(rank) == 0:
         return np.zeros(0, dtype=np.int64)
     low, high = int(start.min()), int(start.max())

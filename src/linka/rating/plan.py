@@ -67,6 +67,11 @@ class KernelTables:
     bands: int
     key_first: npt.NDArray[np.int64]  # [key] → first increment in base units
     key_step: npt.NDArray[np.int64]  # [key] → next increment in base units
+    key_class: npt.NDArray[np.int64]  # [key] → service · zones + zone
+    key_classes: int
+    # [(offering · key_classes + key class) · places + place] → bit j: the offering's
+    # j-th allowance covers that service, zone and place
+    allowance_bits: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,9 @@ class RatingPlan:
         # by the tariff's increment from 0, a message is 1
         first = np.where(voice, rates.first_increment, np.where(data, 0, 1))
         step = np.where(voice, rates.next_increment, np.where(data, self.data_increment[tariff], 1))
+        zones = self.allowances.zone_ok.shape[1]
+        key_class = service.astype(np.int64) * zones + rates.zone_idx
+        classes = len(SERVICE_CODES) * zones + 1  # the last: no key
         return KernelTables(
             offering_tariff=np.append(self.offering_tariff, -1),
             table_code=padded.ravel(),
@@ -138,9 +146,34 @@ class RatingPlan:
             ),
             key_of=np.append(rates.key_of.astype(np.int64).ravel(), np.full(bands, -1)),
             bands=bands,
-            key_first=first.astype(np.int64),
-            key_step=np.maximum(step, 1).astype(np.int64),
+            key_first=np.append(first, 0).astype(np.int64),
+            key_step=np.append(np.maximum(step, 1), 1).astype(np.int64),
+            key_class=np.append(key_class, classes - 1),
+            key_classes=classes,
+            allowance_bits=self._allowance_bits(classes, zones).ravel(),
         )
+
+    def _allowance_bits(self, classes: int, zones: int) -> npt.NDArray[np.int64]:
+        """[offering (+ none), key class, place] → bits of the allowances that apply."""
+        tables = self.allowances
+        offerings, width = tables.slots.shape
+        if width > 62:
+            raise ValueError("an offering has more than 62 allowances")
+        places = tables.place_ok.shape[1]
+        bits = np.zeros((offerings + 1, classes, places), dtype=np.int64)
+        service = np.repeat(np.arange(len(SERVICE_CODES)), zones)
+        zone = np.tile(np.arange(zones), len(SERVICE_CODES))
+        for j in range(width):
+            allowance = tables.slots[:, j].astype(np.int64)  # [offering]
+            safe = np.maximum(allowance, 0)
+            applies = (
+                (allowance >= 0)[:, None, None]
+                & (tables.service[safe][:, None] == service[None, :])[:, :, None]
+                & tables.zone_ok[safe][:, zone][:, :, None]
+                & tables.place_ok[safe][:, None, :]
+            )
+            bits[:offerings, : classes - 1] |= applies.astype(np.int64) << j
+        return bits
 
     @cached_property
     def modes(self) -> list[int]:

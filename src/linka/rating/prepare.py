@@ -57,7 +57,7 @@ class Lines:
     cycle: I64
     zone: I64  # position in zones; the sentinel is the operator's zone
     zones: list[str]
-    rank: I64  # position of line_id among the directory's distinct line ids (-1: none)
+    rank: I64  # position of the line by (MSISDN, line id) among the directory's (-1: none)
     run: I64  # rows from this one on with the same MSISDN
 
     @classmethod
@@ -91,9 +91,16 @@ class Lines:
             cycle=_with_sentinel(frame["bill_cycle_day"].fill_null(1).to_numpy(), 1),
             zone=codes("timezone", zones, zones.index(operator_timezone)),
             zones=zones,
-            rank=_with_sentinel(np.searchsorted(np.unique(line_ids), line_ids), -1),
+            rank=_with_sentinel(_rank_by_number(msisdn, line_ids), -1),
             run=_with_sentinel(run, 0),
         )
+
+
+def _rank_by_number(msisdn: I64, line_ids: I64) -> I64:
+    """Dense rank of each row's line in (MSISDN, line id) order (a line has one number)."""
+    pairs = pl.DataFrame({"msisdn": msisdn, "line_id": line_ids})
+    rank = pairs.select(pl.struct("msisdn", "line_id").rank("dense").cast(pl.Int64) - 1)
+    return rank.to_series().to_numpy()
 
 
 def _with_sentinel(values: npt.NDArray[np.generic], sentinel: int) -> I64:

@@ -22,25 +22,14 @@ I64 = npt.NDArray[np.int64]
 
 
 def group_ids(line: I64, period: I64) -> I64:
-    """A dense id per (line, period) of each row: the counters' scope.
+    """A dense id per (line, period) of rows grouped by line and period: its counters.
 
-    Rows grouped by line and period in ascending order (as the rating parts are) are
-    numbered by one pass; anything else is sorted first.
+    Rows come grouped (each line's periods contiguous), so one pass numbers them.
     """
     n = len(line)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    same_line = line[1:] == line[:-1]
-    step_up = (line[1:] > line[:-1]) | (same_line & (period[1:] >= period[:-1]))
-    if step_up.all():
-        ids = np.empty(n, dtype=np.int64)
-        ids[0] = 0
-        np.cumsum(~same_line | (period[1:] != period[:-1]), out=ids[1:])
-        return ids
-    order = np.lexsort((period, line))
-    ordered = group_ids(line[order], period[order])
-    ids = np.empty(n, dtype=np.int64)
-    ids[order] = ordered
+    ids = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        np.cumsum((line[1:] != line[:-1]) | (period[1:] != period[:-1]), out=ids[1:])
     return ids
 
 
@@ -69,17 +58,13 @@ def running_total(group: I64, units: I64) -> I64:
 
 
 def consume_allowances(
-    plan: RatingPlan,
-    billable: I64,
-    service: npt.NDArray[np.integer],
-    zone: I64,
-    location: I64,
-    offering: I64,
-    groups: I64,
+    plan: RatingPlan, billable: I64, eligible: I64, offering: I64, groups: I64
 ) -> tuple[I64, I64]:
     """Units covered by allowances (and the first allowance used), in row order.
 
-    All arguments are of the records to price; ``groups`` numbers their (line, period).
+    All arguments are of the records to price, in consumption order: ``eligible`` has
+    bit j set when the offering's j-th allowance covers the record's service, zone and
+    place; ``groups`` numbers their (line, period).
     """
     n = len(billable)
     included = np.zeros(n, dtype=np.int64)
@@ -90,18 +75,11 @@ def consume_allowances(
     remaining = billable.copy()
     count = len(tables.quantity)
     for slot in range(tables.slots.shape[1]):
-        allowance = tables.slots[offering, slot]
-        rows = np.flatnonzero(allowance >= 0)
-        candidate = allowance[rows]
-        rows = rows[
-            (remaining[rows] > 0)
-            & (tables.service[candidate] == service[rows])
-            & tables.zone_ok[candidate, zone[rows]]
-            & tables.place_ok[candidate, location[rows]]
-        ]
+        rows = np.flatnonzero(eligible & (1 << slot))
+        rows = rows[remaining[rows] > 0]
         if len(rows) == 0:
             continue
-        allowance = allowance[rows].astype(np.int64)
+        allowance = tables.slots[offering[rows], slot].astype(np.int64)
         units = remaining[rows]
         before = running_total(groups[rows] * count + allowance, units)
         take = np.clip(tables.quantity[allowance] - before, 0, units)
