@@ -48,19 +48,32 @@ def offset_table(timezone: str, first_day: int, last_day: int) -> tuple[I64, I64
 
 
 def local_seconds(epoch_seconds: I64, timezone: str) -> I64:
-    """Local wall-clock time of each instant, as seconds since 1970-01-01 00:00 local."""
+    """Local wall-clock time of each instant, as seconds since 1970-01-01 00:00 local.
+
+    A month has a handful of offset changes at most: each adds its step to the instants
+    from it on (a comparison and an addition), cheaper than a search per instant.
+    """
     if len(epoch_seconds) == 0:
         return epoch_seconds.copy()
     first = int(epoch_seconds.min()) // DAY
     last = int(epoch_seconds.max()) // DAY
     boundaries, offsets = offset_table(timezone, first, last)
-    position = np.searchsorted(boundaries, epoch_seconds, side="right") - 1
-    result: I64 = epoch_seconds + offsets[np.maximum(position, 0)]
+    if len(boundaries) > _FEW_CHANGES:
+        position = np.searchsorted(boundaries, epoch_seconds, side="right") - 1
+        found: I64 = epoch_seconds + offsets[np.maximum(position, 0)]
+        return found
+    result: I64 = epoch_seconds + offsets[0]
+    for boundary, step in zip(boundaries[1:].tolist(), np.diff(offsets).tolist(), strict=True):
+        result += (epoch_seconds >= boundary) * step
     return result
 
 
+_FEW_CHANGES = 4
+_WEEK = 7 * DAY
+_MONDAY = 3 * DAY  # 1970-01-01 was a Thursday: Monday 00:00 is 3 days later, mod a week
+
+
 def minute_of_week(local: I64) -> I64:
-    """Minute of the week, Monday 00:00 = 0 (1970-01-01 was a Thursday)."""
-    days = local // DAY
-    result: I64 = ((days + 3) % 7) * 1440 + (local % DAY) // 60
+    """Minute of the week, Monday 00:00 = 0."""
+    result: I64 = (local + _MONDAY) % _WEEK // 60
     return result

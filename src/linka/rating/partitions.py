@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.rating.engine import UsageArrays, rate_arrays
+from linka.rating.engine import Codes, UsageArrays, rate_arrays
 from linka.rating.heap import reuse_freed_memory
 from linka.rating.kernel import country_codes
 from linka.rating.model import STATUSES, RatedStatus
@@ -34,8 +34,10 @@ from linka.usage.records import DIRECTION_ENUM, SERVICE_ENUM
 from linka.usage.store import UsageStore
 
 Index = npt.NDArray[np.intp]
+Bools = npt.NDArray[np.bool_]
 T = TypeVar("T")
 
+_RATE_OUTSIDE = 0.1  # rate records of other periods when at most this share
 PART_RECORDS = 1_500_000  # records per part: about 0.7 GB of peak memory while rated
 OUTPUT_COLUMNS = ("file_no", "seq", "line_id", "account_id", "period_start", "service", "start")
 NO_LINE = STATUSES.index(RatedStatus.NO_LINE)
@@ -160,9 +162,11 @@ def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *ar
 
 def rate_records(
     run: RunInput, records: pl.DataFrame, lines: Lines, timings: dict[str, float]
-) -> pl.DataFrame:
-    """One part's records (as :func:`_read_rating_columns` reads them) rated: the run's
-    part file, in the order read.
+) -> RatedPart:
+    """One part's records (as :func:`_read_rating_columns` reads them) rated, in the
+    order read. Records of periods that start in other months are rated too when they
+    are few (their counters are their own) and left out when written; when many, they
+    are left out first.
 
     The consumption order is found once, by line and start (stably, so records that
     share a start second keep the order of their files and of the records in them):
@@ -180,11 +184,14 @@ def rate_records(
     del matched
     in_month = (dated.period >= _days(run.month)) & (dated.period < _days(next_month(run.month)))
     period, version_id, version_pos = dated.period, dated.version_id, dated.version_pos
-    if not in_month.all():  # records of periods that start in other months
+    outside = len(in_month) - int(np.count_nonzero(in_month))
+    keep: Bools | None = in_month if outside else None
+    if outside > len(in_month) * _RATE_OUTSIDE:  # leave out records of other periods
         kept = np.flatnonzero(in_month)
         records = records.filter(pl.Series(in_month))
         row, period, start_us = row[kept], period[kept], start_us[kept]
         version_id, version_pos, epoch_s = version_id[kept], version_pos[kept], epoch_s[kept]
+        keep = None
     del dated, in_month
     country, countries = country_codes(records["roaming_country"])
     line = lines.line_id[row]
@@ -211,33 +218,49 @@ def rate_records(
     del usage
     codes.status[line < 0] = NO_LINE
     timings["rate_s"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    has_line = pl.col("line_id") >= 0
-    rated = pl.concat(
-        [
-            records.select("file_no", "seq"),
-            pl.DataFrame(
-                {
-                    "line_id": line,
-                    "account_id": lines.account_id[row],
-                    "period_start": period.astype(np.int32),
-                }
-            ).with_columns(
-                pl.when(has_line).then(pl.col("line_id")).alias("line_id"),
-                pl.when(has_line).then(pl.col("account_id")).alias("account_id"),
-                pl.col("period_start").cast(pl.Date),
-            ),
-            records.select("service", "start"),
-            codes.frame(),
-        ],
-        how="horizontal",
-    )
-    timings["output_s"] = time.perf_counter() - mark
-    return rated
+    return RatedPart(records, line, lines.account_id[row], period, codes, keep)
 
 
-def write_part(rated: pl.DataFrame, target: Path, timings: dict[str, float]) -> PartResult:
-    """Write a rated part and sum it by status and tariff."""
+@dataclass(frozen=True)
+class RatedPart:
+    """A part's records and their codes, to be written (with ``keep``: only those)."""
+
+    records: pl.DataFrame
+    line: npt.NDArray[np.int64]
+    account: npt.NDArray[np.int64]
+    period: npt.NDArray[np.int64]
+    codes: Codes
+    keep: Bools | None
+
+    def frame(self) -> pl.DataFrame:
+        """The part file's rows: OUTPUT_COLUMNS and CODE_SCHEMA."""
+        has_line = pl.col("line_id") >= 0
+        rated = pl.concat(
+            [
+                self.records.select("file_no", "seq"),
+                pl.DataFrame(
+                    {
+                        "line_id": self.line,
+                        "account_id": self.account,
+                        "period_start": self.period.astype(np.int32),
+                    }
+                ).with_columns(
+                    pl.when(has_line).then(pl.col("line_id")).alias("line_id"),
+                    pl.when(has_line).then(pl.col("account_id")).alias("account_id"),
+                    pl.col("period_start").cast(pl.Date),
+                ),
+                self.records.select("service", "start"),
+                self.codes.frame(),
+            ],
+            how="horizontal",
+        )
+        return rated if self.keep is None else rated.filter(pl.Series(self.keep))
+
+
+def write_part(part: RatedPart, target: Path, timings: dict[str, float]) -> PartResult:
+    """Write a rated part and sum it by status and tariff (in a thread of its own:
+    building the frame, filtering and writing are Polars work, outside the GIL)."""
+    rated = part.frame()
     rated.write_parquet(target, compression="lz4", statistics=False)
     summary = rated.group_by("status", "tariff_idx").agg(
         records=pl.len(), micro=pl.col("price_micro").sum()

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.catalog.model import Allowance, Unit
+from linka.catalog.model import WEEKDAYS, Allowance, Unit
 from linka.catalog.version import CatalogVersion, CompiledTariff, band_for
 from linka.kernel.money import Rounding
 from linka.rating.ratetables import SERVICE_CODES, RateTables, compile_rate_tables
@@ -293,12 +293,20 @@ def compile_plan(versions: dict[int, CatalogVersion]) -> RatingPlan:
 
 
 def _band_table(tariff: CompiledTariff) -> npt.NDArray[np.int16]:
-    """Band index for each minute of the week (Monday 00:00 first)."""
-    ids = [band.id for band in tariff.time_bands]
-    table = np.empty(MINUTES_PER_WEEK, dtype=np.int16)
-    for day in range(7):
-        for minute in range(1440):
-            table[day * 1440 + minute] = ids.index(band_for(tariff.time_bands, day, minute))
+    """Band index for each minute of the week (Monday 00:00 first).
+
+    The first band in file order that covers a minute wins (as :func:`band_for`), so
+    bands are laid down last to first, each over its days' [start, end) minutes.
+    """
+    table = np.full(MINUTES_PER_WEEK, -1, dtype=np.int16)
+    for index in range(len(tariff.time_bands) - 1, -1, -1):
+        band = tariff.time_bands[index]
+        start, end = band.start_minute, band.end_minute
+        for day in {WEEKDAYS.index(day) for day in band.days}:
+            table[day * 1440 + start : day * 1440 + end] = index
+    if (table < 0).any():
+        minute = int(np.flatnonzero(table < 0)[0])
+        band_for(tariff.time_bands, minute // 1440, minute % 1440)  # raises LookupError
     return table
 
 

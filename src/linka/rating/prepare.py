@@ -123,7 +123,7 @@ def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matche
     number had no line in service keeps the local day of its first candidate (or of the
     operator's zone) for its period and version, as before.
     """
-    low = np.searchsorted(lines.msisdn, msisdn, side="left")
+    low = _search_runs(lines.msisdn, msisdn)
     count = np.where(known & (lines.msisdn[low] == msisdn), lines.run[low], 0)
     row = np.where(count > 0, low, -1)
     local_day = _local_days(epoch_s, lines.zone[row], lines.zones)
@@ -140,6 +140,19 @@ def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matche
         step += 1
         pending = pending[~good & (count[pending] > step)]
     return Matched(row, local_day)
+
+
+def _search_runs(sorted_values: I64, values: I64) -> I64:
+    """``np.searchsorted(sorted_values, values)``, searching each run of equal values
+    once: store files are sorted by line, so a part's numbers come in long runs."""
+    n = len(values)
+    if n < 2:
+        return np.searchsorted(sorted_values, values).astype(np.int64)
+    heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    if len(heads) * 4 > n:
+        return np.searchsorted(sorted_values, values).astype(np.int64)
+    found = np.searchsorted(sorted_values, values[heads]).astype(np.int64)
+    return np.repeat(found, np.diff(np.append(heads, n)))
 
 
 def _in_service(lines: Lines, row: I64, day: I64) -> Bools:
