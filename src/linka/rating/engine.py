@@ -131,7 +131,10 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     table = tables.table_code[table_index]
     del table_index, rates_place
     ordinal = plan.rates.prefixes.lookup(tables.table_set[table], usage.b_number)
-    entry = np.where(ordinal >= 0, tables.table_base[table] + ordinal, -1)
+    entry = tables.table_base[table]  # (+ 1) · found - 1: -1 when not found
+    entry += ordinal + 1
+    entry *= ordinal >= 0
+    entry -= 1
     del ordinal
     slot = _minute_of_week(usage, plan, tariff)
     slot += tariff * MINUTES_PER_WEEK
@@ -149,11 +152,16 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     status = _STATUS[flags]
     del flags, table, service, direction
     to_price = status == _PRICE
-    key[~to_price] = -1
+    key += 1  # (key + 1) · to price - 1: -1 when not priced
+    key *= to_price
+    key -= 1
     first, step = tables.key_first[key], tables.key_step[key]  # key -1: (0, 1)
-    billable = first - (first - quantity) // step * step
-    billable = np.where(quantity <= first, first, billable)
-    billable[~to_price] = 0
+    # first + whole steps beyond it (quantity > first), else first; 0 when not priced
+    billable = (quantity - first - 1) // step + 1
+    billable *= step
+    billable *= quantity > first
+    billable += first
+    billable *= to_price
     del first, step
     eligible = tables.allowance_bits[
         (offering * tables.key_classes + tables.key_class[key]) * tables.places + location
@@ -175,8 +183,8 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     out_allowance[rows] = allowance
     out_price = np.zeros(n, dtype=np.int64)
     out_price[rows] = prices
-    status[to_price] = _INCLUDED
-    status[to_price & (billable > out_included)] = _CHARGED
+    status += to_price.view(np.int8) * np.int8(_INCLUDED - _PRICE)
+    status += (billable > out_included).view(np.int8) * np.int8(_CHARGED - _INCLUDED)
     return Codes(status, key, tariff, location, billable, out_included, out_allowance, out_price)
 
 

@@ -109,12 +109,15 @@ class PrefixIndex:
             return constant
         root = self._root_of[sets]
         usable = (root >= 0) & (numbers > 0) & (numbers < _POW10[MAX_DIGITS])
-        number = np.where(usable, numbers, _POW10[MAX_DIGITS - 1])
+        dummy = _POW10[MAX_DIGITS - 1]  # a 15-digit number for rows without a usable one
+        number = numbers - dummy
+        number *= usable
+        number += dummy
         digits = _digits(number)
         padded = number * _POW10[MAX_DIGITS - digits]
         slot = padded // _POW10[MAX_DIGITS - ROOT_DIGITS]
         slot += root  # unusable rows read a harmless slot of the first root table
-        value = self._roots[slot].astype(np.int64)
+        value: IntArray = self._roots[slot].astype(np.int64)
         del slot
         consumed = ROOT_DIGITS
         deeper = np.flatnonzero(value <= -2)
@@ -132,8 +135,10 @@ class PrefixIndex:
                 too_long = too_long[long]
                 value[too_long] = self._parents[at[long]]
                 too_long = too_long[value[too_long] >= 0]
-        result: IntArray = np.where(usable, value, constant)
-        return result
+        value -= constant  # value where usable, else the set's constant
+        value *= usable
+        value += constant
+        return value
 
 
 def _digits(number: IntArray) -> IntArray:

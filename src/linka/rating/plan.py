@@ -71,7 +71,7 @@ class KernelTables:
     key_classes: int
     # [(offering · key_classes + key class) · places + place] → bit j: the offering's
     # j-th allowance covers that service, zone and place
-    allowance_bits: npt.NDArray[np.int64]
+    allowance_bits: npt.NDArray[np.integer]  # the smallest integer type that holds them
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class RatingPlan:
             allowance_bits=self._allowance_bits(classes, zones).ravel(),
         )
 
-    def _allowance_bits(self, classes: int, zones: int) -> npt.NDArray[np.int64]:
+    def _allowance_bits(self, classes: int, zones: int) -> npt.NDArray[np.integer]:
         """[offering (+ none), key class, place] → bits of the allowances that apply."""
         tables = self.allowances
         offerings, width = tables.slots.shape
@@ -173,6 +173,9 @@ class RatingPlan:
                 & tables.place_ok[safe][:, None, :]
             )
             bits[:offerings, : classes - 1] |= applies.astype(np.int64) << j
+        for small in (np.uint8, np.uint16, np.uint32):
+            if width <= np.iinfo(small).bits:
+                return bits.astype(small)
         return bits
 
     @cached_property

@@ -124,11 +124,16 @@ def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matche
     operator's zone) for its period and version, as before.
     """
     low = _search_runs(lines.msisdn, msisdn)
-    count = np.where(known & (lines.msisdn[low] == msisdn), lines.run[low], 0)
-    row = np.where(count > 0, low, -1)
+    count = lines.run[low]
+    count *= known & (lines.msisdn[low] == msisdn)
+    row = low + 1  # the first candidate, -1 when none: (low + 1) · found - 1
+    row *= count > 0
+    row -= 1
     local_day = _local_days(epoch_s, lines.zone[row], lines.zones)
     ok = _in_service(lines, row, local_day)
-    row[~ok] = -1
+    row += 1
+    row *= ok
+    row -= 1
     pending = np.flatnonzero(~ok & (count > 1))
     step = 1
     while len(pending):

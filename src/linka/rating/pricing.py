@@ -58,7 +58,11 @@ def running_total(group: I64, units: I64) -> I64:
 
 
 def consume_allowances(
-    plan: RatingPlan, billable: I64, eligible: I64, offering: I64, groups: I64
+    plan: RatingPlan,
+    billable: I64,
+    eligible: npt.NDArray[np.integer],
+    offering: I64,
+    groups: I64,
 ) -> tuple[I64, I64]:
     """Units covered by allowances (and the first allowance used), in row order.
 
@@ -75,7 +79,7 @@ def consume_allowances(
     remaining = billable.copy()
     count = len(tables.quantity)
     for slot in range(tables.slots.shape[1]):
-        rows = np.flatnonzero(eligible & (1 << slot))
+        rows = np.flatnonzero((eligible & eligible.dtype.type(1 << slot)) != 0)
         rows = rows[remaining[rows] > 0]
         if len(rows) == 0:
             continue
