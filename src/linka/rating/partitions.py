@@ -89,14 +89,14 @@ def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.Da
     return pl.concat(scans).collect()
 
 
-def _read_rating_columns(run: RunInput, low: int, high: int) -> pl.DataFrame:
+def _read_rating_columns(store_root: Path, paths: list[str], low: int, high: int) -> pl.DataFrame:
     """What rating needs of the records of lines in [low, high), with file and seq.
 
     Like :func:`read_part`, but with the used quantity computed while reading (in
     parallel, per file) instead of duration and two volume columns, missing numbers
     as 0 and an empty roaming country as none.
     """
-    store = UsageStore(run.store_root)
+    store = UsageStore(store_root)
     used = (
         pl.when(pl.col("service") == "voice")
         .then(pl.col("duration_s").cast(pl.Int64).fill_null(0))
@@ -120,7 +120,7 @@ def _read_rating_columns(run: RunInput, low: int, high: int) -> pl.DataFrame:
             "seq",
             file_no=pl.lit(number, dtype=pl.Int32),
         )
-        for number, path in enumerate(run.paths)
+        for number, path in enumerate(paths)
     ]
     if not scans:
         return pl.DataFrame(schema=_EMPTY_PART)
@@ -147,7 +147,7 @@ def rate_part(
     """Read, prepare, rate and write the records of one range of lines."""
     lines = Lines.of(run.directory, run.timezone) if lines is None else lines
     timings: dict[str, float] = {}
-    records = _timed(timings, "read_s", _read_rating_columns, run, low, high)
+    records = _timed(timings, "read_s", _read_rating_columns, run.store_root, run.paths, low, high)
     rated = rate_records(run, records, lines, timings)
     del records
     return _timed(timings, "write_s", write_part, rated, target, timings)
@@ -289,7 +289,55 @@ def _by_line_and_start(rank: npt.NDArray[np.int64], start: npt.NDArray[np.int64]
     return np.lexsort((start, rank))
 
 
-def rate_parts(run: RunInput, ranges: list[tuple[int, int]], folder: Path) -> list[PartResult]:
+class PartReader:
+    """Reads the parts' records ahead, one part at a time, in a thread of its own.
+
+    Created as soon as the store files and ranges are known, it starts reading the
+    first part while the caller does other work (compiling the plan), and every part
+    taken starts reading the next. Use it as a context manager.
+    """
+
+    def __init__(self, store_root: Path, paths: list[str], ranges: list[tuple[int, int]]):
+        self.store_root, self.paths, self.ranges = store_root, paths, ranges
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rating-read")
+        self._next: Future[tuple[pl.DataFrame, float]] | None = None
+        self._number = 0
+        self._start(0)
+
+    def _start(self, number: int) -> None:
+        self._number = number
+        self._next = None
+        if number < len(self.ranges):
+            self._next = self._pool.submit(self._read, *self.ranges[number])
+
+    def _read(self, low: int, high: int) -> tuple[pl.DataFrame, float]:
+        mark = time.perf_counter()
+        records = _read_rating_columns(self.store_root, self.paths, low, high)
+        return records, time.perf_counter() - mark
+
+    def take(self) -> tuple[pl.DataFrame, float]:
+        """The next part's records (and seconds spent reading them)."""
+        if self._next is None:
+            raise IndexError("every part has been read")
+        records = self._next.result()
+        self._start(self._number + 1)
+        return records
+
+    def __enter__(self) -> PartReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._next is not None:
+            self._next.cancel()
+        self._pool.shutdown(wait=True)
+
+
+def rate_parts(
+    run: RunInput,
+    ranges: list[tuple[int, int]],
+    folder: Path,
+    reader: PartReader | None = None,
+) -> list[PartResult]:
     """Rate every range, one after the other, into ``folder/usage-NNN.parquet``.
 
     Parts are rated one at a time (on this class of machine two worker processes were
@@ -297,32 +345,27 @@ def rate_parts(run: RunInput, ranges: list[tuple[int, int]], folder: Path) -> li
     bandwidth), but reading the next part and writing the previous one run in threads
     while the kernel works: Polars reads and writes on its own threads without the GIL,
     so the numpy kernel (one core) and the Parquet work (the other) overlap. At most
-    one part is being read and one written besides the one being rated.
+    one part is being read and one written besides the one being rated. ``reader``:
+    one already reading these ranges (see :class:`PartReader`).
     """
     lines = Lines.of(run.directory, run.timezone)
     results: list[PartResult] = []
-    with reuse_freed_memory(), ThreadPoolExecutor(max_workers=2) as pool:
-        reading = pool.submit(_timed_read, run, *ranges[0]) if ranges else None
+    with (
+        reuse_freed_memory(),
+        reader or PartReader(run.store_root, run.paths, ranges) as parts,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="rating-write") as writer,
+    ):
         writing: Future[PartResult] | None = None
         for number in range(len(ranges)):
-            assert reading is not None
-            records, read_s = reading.result()
-            following = number + 1 < len(ranges)
-            reading = pool.submit(_timed_read, run, *ranges[number + 1]) if following else None
+            records, read_s = parts.take()
             timings = {"read_s": read_s}
             rated = rate_records(run, records, lines, timings)
             del records
             if writing is not None:
                 results.append(writing.result())
             target = folder / f"usage-{number:03d}.parquet"
-            writing = pool.submit(_timed, timings, "write_s", write_part, rated, target, timings)
+            writing = writer.submit(_timed, timings, "write_s", write_part, rated, target, timings)
             del rated
         if writing is not None:
             results.append(writing.result())
     return results
-
-
-def _timed_read(run: RunInput, low: int, high: int) -> tuple[pl.DataFrame, float]:
-    mark = time.perf_counter()
-    records = _read_rating_columns(run, low, high)
-    return records, time.perf_counter() - mark

@@ -25,7 +25,7 @@ from linka.kernel.clock import Clock
 from linka.rating.errors import NotRatedError, RerateRequiredError
 from linka.rating.kernel import dictionaries
 from linka.rating.model import from_micro, micro_amount
-from linka.rating.partitions import RunInput, line_ranges, rate_parts
+from linka.rating.partitions import PartReader, RunInput, line_ranges, rate_parts
 from linka.rating.periods import next_month, parse_period, utc_days_for
 from linka.rating.plan import compile_plan
 from linka.rating.runfiles import FILES, finish_run, scan_codes, scan_decoded, temporary_folder
@@ -96,8 +96,6 @@ def rate_period(
         raise CatalogNotLoadedError(
             f"no catalog version is valid in {period}: load one with `linka catalog load`"
         )
-    plan = compile_plan({row.id: read_version(session, row) for row in version_rows})
-    timings["compile_s"] = time.perf_counter() - started
     first_day, last_day = utc_days_for(month)
     paths = record_files(session, first_day, last_day)
     stored = session.scalar(
@@ -107,34 +105,39 @@ def rate_period(
             UsageBatchFileRow.day <= last_day,
         )
     )
-    run = RatingRunRow(
-        period=period,
-        kind="rerate" if rerate else "rate",
-        previous_run_id=previous.id if previous else None,
-        started_at=started_at,
-        finished_at=started_at,
-        path="",
-        records=0,
-        last_batch_id=last_batch,
-        catalog_checksums=catalog_checksums,
-        lines_checksum=lines_checksum,
-    )
-    session.add(run)
-    session.flush()
-    run.path = f"rated/period={period}/run-{run.id:06d}"
-    folder = store.absolute(run.path)
-    temporary = temporary_folder(folder)
-    mark = time.perf_counter()
-    run_input = RunInput(
-        plan=plan,
-        directory=directory,
-        versions=[(r.id, r.effective_from) for r in version_rows],
-        store_root=store.root,
-        paths=paths,
-        month=month,
-        timezone=operator_timezone,
-    )
-    parts = rate_parts(run_input, line_ranges(directory, int(stored or 0)), temporary)
+    ranges = line_ranges(directory, int(stored or 0))
+    # the first part is read while the plan compiles
+    with PartReader(store.root, paths, ranges) as reader:
+        plan = compile_plan({row.id: read_version(session, row) for row in version_rows})
+        timings["compile_s"] = time.perf_counter() - started
+        run = RatingRunRow(
+            period=period,
+            kind="rerate" if rerate else "rate",
+            previous_run_id=previous.id if previous else None,
+            started_at=started_at,
+            finished_at=started_at,
+            path="",
+            records=0,
+            last_batch_id=last_batch,
+            catalog_checksums=catalog_checksums,
+            lines_checksum=lines_checksum,
+        )
+        session.add(run)
+        session.flush()
+        run.path = f"rated/period={period}/run-{run.id:06d}"
+        folder = store.absolute(run.path)
+        temporary = temporary_folder(folder)
+        mark = time.perf_counter()
+        run_input = RunInput(
+            plan=plan,
+            directory=directory,
+            versions=[(r.id, r.effective_from) for r in version_rows],
+            store_root=store.root,
+            paths=paths,
+            month=month,
+            timezone=operator_timezone,
+        )
+        parts = rate_parts(run_input, ranges, temporary, reader)
     timings["parts_s"] = time.perf_counter() - mark
     for part in parts:
         for step, seconds in part.timings.items():
@@ -143,11 +146,12 @@ def rate_period(
         {"file_no": range(len(paths)), "path": paths},
         schema={"file_no": pl.Int32, "path": pl.String},
     )
-    finish_run(temporary, folder, {**dictionaries(plan), FILES: files})
+    tables = dictionaries(plan)
+    finish_run(temporary, folder, {**tables, FILES: files})
     run.records = sum(part.records for part in parts)
     run.finished_at = clock.now()
     summary = pl.concat([part.summary for part in parts])
-    totals = _totals(session, run.id, summary, dictionaries(plan))
+    totals = _totals(session, run.id, summary, tables)
     changed_lines, changed_amount = 0, dict[str, Decimal]()
     if previous is not None:
         changed_lines, changed_amount = _differences(session, store, run, previous)
