@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from linka.usage.earlier import KnownIds
 from linka.usage.formats import asterisk, csvlines, dedup, freeswitch
 from linka.usage.formats.parsed import Parsed
 from linka.usage.records import RejectReason
@@ -104,11 +105,10 @@ def test_repeats_are_found_when_different_ids_share_a_hash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a hash under which every id collides, and blocks of a few lines
-    def colliding(ids: pl.Series) -> dedup.HashedIds:
-        hashes = pl.Series([7] * len(ids), dtype=pl.UInt64).to_numpy()
-        return dedup.HashedIds(hashes, hashes.argsort())
+    def colliding(seen: dedup.SeenIds, ids: pl.Series) -> dedup.HashedIds:
+        return seen.from_hashes(pl.Series([7] * len(ids), dtype=pl.UInt64).to_numpy())
 
-    monkeypatch.setattr(dedup.HashedIds, "of", staticmethod(colliding))
+    monkeypatch.setattr(dedup.SeenIds, "hashed", colliding)
     monkeypatch.setattr(csvlines, "BLOCK_BYTES", 700)
     ids = ["a", "b", "c", "b", "d", "a", "e", "e", "c"]
     parsed = asterisk.parse(write(tmp_path, [row(uniqueid=i) for i in ids]))
@@ -165,3 +165,12 @@ def test_freeswitch_reads_in_blocks_too(
         ("Master.csv:2", RejectReason.BAD_NUMBER),
         ("Master.csv:3", RejectReason.DUPLICATE),
     ]
+
+
+def test_earlier_ids_are_compared_exactly_when_hashes_collide() -> None:
+    known = KnownIds(
+        pl.Series([7, 7, 7, 9], dtype=pl.UInt64).to_numpy(), pl.Series(["a", "b", "c", "x"])
+    )
+    asked = pl.Series(["b", "d", "c", "a", "x", "y"])
+    hashes = pl.Series([7, 7, 7, 7, 9, 9], dtype=pl.UInt64).to_numpy()
+    assert known.found(asked, hashes).tolist() == [True, False, True, True, True, False]

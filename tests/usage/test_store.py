@@ -183,6 +183,31 @@ def test_a_large_file_in_no_order_is_stored_in_several_files_per_day(
     assert totals(operator, store) == (600, Decimal("3.7190") * 600)
 
 
+def test_records_delivered_again_are_found_across_days_and_parts(
+    operator: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # given a file of 90 calls over three days, then a second file that repeats every
+    # third of them among 30 new ones, read in blocks of a few lines
+    store = UsageStore(tmp_path / "usage")
+    monkeypatch.setattr(csvlines, "BLOCK_BYTES", 1500)
+
+    def call(i: int) -> tuple[str, str, str, int]:
+        return (LINES[i % 2][4:], "602111222", f"2026-03-0{2 + i % 3} 10:{i % 60:02d}:00", 60)
+
+    first = tmp_path / "a.csv"
+    first.write_text("".join(master_line(i, *call(i)) + "\n" for i in range(90)))
+    again = [*range(0, 90, 3), *range(90, 120)]
+    second = tmp_path / "b.csv"
+    second.write_text("".join(master_line(i, *call(i)) + "\n" for i in sorted(again)))
+    with operator.session() as session:
+        import_usage(session, store, first, "asterisk", clock=CLOCK)
+    with operator.session() as session:
+        result = import_usage(session, store, second, "asterisk", clock=CLOCK)
+    # then exactly the repeated ones are dropped as duplicates
+    assert (result.read, result.accepted, result.duplicates) == (60, 30, 30)
+    assert totals(operator, store) == (120, Decimal("3.7190") * 120)
+
+
 def test_records_of_an_unknown_number_wait_and_are_released(operator: Database, tmp_path: Path):
     store = UsageStore(tmp_path / "usage")
     master = write_master(

@@ -93,31 +93,34 @@ def e164_series(numbers: pl.Series, plan: NumberPlan = CZECH) -> pl.Series:
     return result.alias(numbers.name)
 
 
+POWERS_OF_TEN = pl.Series("p", [10**k for k in range(MAX_DIGITS + 1)], dtype=pl.Int64)
+"""Looked up by digit count: a gather is several times cheaper than a power per row."""
+
+
 def _e164(text: pl.Series, plan: NumberPlan) -> pl.Series:
-    frame = pl.DataFrame({"text": text})
     column = pl.col("text")
-    frame = frame.select(
+    plus, zeros = pl.col("plus"), pl.col("zeros")
+    frame = pl.DataFrame({"text": text}).select(
         column.str.len_bytes().cast(pl.Int64).alias("size"),
         column.str.starts_with("+").alias("plus"),
         column.str.starts_with("00").alias("zeros"),
         column.cast(pl.Int64, strict=False).alias("value"),
     )
-    international = pl.col("plus") | pl.col("zeros")
-    national = ~international & (pl.col("size") == plan.national_length)
-    body = pl.col("size") - pl.when(pl.col("plus")).then(1).when(pl.col("zeros")).then(2).otherwise(
-        0
+    frame = frame.with_columns(
+        (pl.col("size") - pl.when(plus).then(1).when(zeros).then(2).otherwise(0)).alias("body")
     )
-    value = pl.col("value")
-    exponent = body.clip(1, MAX_DIGITS).cast(pl.UInt32)
-    ten = pl.lit(10, dtype=pl.Int64)
+    body, value = pl.col("body"), pl.col("value")
+    digits = body.clip(1, MAX_DIGITS)
+    powers = pl.lit(POWERS_OF_TEN)
     exact = (
         body.is_between(1, MAX_DIGITS)
-        & (value >= ten.pow(exponent - 1))
-        & (value < ten.pow(exponent))
+        & (value >= powers.gather(digits - 1))
+        & (value < powers.gather(digits))
     )
+    international = plus | zeros
+    national = ~international & (pl.col("size") == plan.national_length)
     home = int(plan.country_code) * 10**plan.national_length
-    national_digits = len(plan.country_code) + plan.national_length
-    valid_national = MIN_DIGITS <= national_digits <= MAX_DIGITS
+    valid_national = MIN_DIGITS <= len(plan.country_code) + plan.national_length <= MAX_DIGITS
     result = (
         pl.when(exact & international & body.is_between(MIN_DIGITS, MAX_DIGITS))
         .then(value)

@@ -16,6 +16,7 @@ so that a file imported twice is recognised before it is read.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -104,17 +105,22 @@ def import_usage(
     except (TypeError, ValueError) as exc:
         raise UsageImportError(f"{path}: cannot read as {format_name}: {exc}") from exc
 
+    parts = _parts(stream, format_name)
+    first = next(parts, None)  # worker threads read on while the register is queried
     directory = line_directory(session)
     earlier = EarlierIds(session, store, source)
     writer = store.batch_writer()
     counts = dict.fromkeys(("read", "ignored", "accepted", "waiting", "duplicates"), 0)
     rejects: list[pl.DataFrame] = []
     try:
-        for part in _parts(stream, format_name):
+        for part in itertools.chain([] if first is None else [first], parts):
             records = fill_msisdn_from_imsi(part.records, directory)
             fresh = earlier.without_earlier(records)
             known = known_line(fresh, directory)
-            accepted, waiting = fresh.filter(known), fresh.filter(~known)
+            if known.all():  # the common case: no copies
+                accepted, waiting = fresh, fresh.clear()
+            else:
+                accepted, waiting = fresh.filter(known), fresh.filter(~known)
             writer.add(accepted, waiting)
             counts["read"] += part.read
             counts["ignored"] += part.ignored

@@ -45,7 +45,7 @@ from linka.usage.records import DIRECTION_ENUM, RECORD_FRAME_SCHEMA, SERVICE_ENU
 COMPRESSION: Final = "lz4"  # fast to write and read; zstd is smaller but slower to write
 ROW_GROUP: Final = 65_536
 FLUSH_ROWS: Final = 1_000_000  # records buffered (about 150 MB) before all days are written
-WRITES_AHEAD: Final = 2  # files handed to the writer thread and not yet written
+WRITES_AHEAD: Final = 4  # files handed to the writer thread and not yet written
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,19 @@ import pyarrow.csv as pacsv
 
 SNIFF_BYTES = 64 * 1024
 BLOCK_BYTES = 16 << 20  # 16-64 MiB parse equally fast; larger buffers cost page faults
+COUNT_STEP = 1 << 20
 FIRST = "_first"  # the first column, always read: see the module docstring
 
 
 class Digest(Protocol):
-    def update(self, data: bytes | memoryview, /) -> None: ...
+    """A checksum fed in file order; ``update`` may work in the background and return
+    something with ``result()`` that waits until it has read the data."""
+
+    def update(self, data: bytes | memoryview, /) -> Waitable | None: ...
+
+
+class Waitable(Protocol):
+    def result(self) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +74,34 @@ class Block:
     offset: int  # byte offset in the file
     length: int  # bytes
     data: memoryview | None  # None once parsed (the index of blocks keeps no bytes)
+    buffer: bytearray | None = None  # what ``data`` is read into (see BufferPool)
+    digesting: Waitable | None = None  # the checksum still reading ``buffer``
 
     def without_data(self) -> Block:
         return Block(self.first_line, self.lines, self.offset, self.length, None)
+
+
+class BufferPool:
+    """Read buffers of one size, handed back when their block is done with.
+
+    A fresh multi-MB buffer per block is served by glibc from a new ``mmap`` whose pages
+    the kernel faults in zero-filled: that cost as much as the read itself. Reusing a
+    handful of buffers (the blocks in flight) costs nothing.
+    """
+
+    def __init__(self, size: int, keep: int = 8) -> None:
+        self.size = size
+        self.keep = keep
+        self._free: list[bytearray] = []
+
+    def take(self, needed: int) -> bytearray:
+        if needed <= self.size:
+            return self._free.pop() if self._free else bytearray(self.size)
+        return bytearray(needed)  # a line longer than a block: a one-off buffer
+
+    def give(self, buffer: bytearray | None) -> None:
+        if buffer is not None and len(buffer) == self.size and len(self._free) < self.keep:
+            self._free.append(buffer)
 
 
 @dataclass
@@ -114,33 +147,42 @@ def sniff_column_counts(path: Path, escape_char: str | None = "\\") -> Counter[i
 
 
 def read_blocks(
-    path: Path, digest: Digest | None = None, size: int | None = None
+    path: Path,
+    digest: Digest | None = None,
+    size: int | None = None,
+    pool: BufferPool | None = None,
 ) -> Iterator[Block]:
-    """The file in blocks of about ``size`` bytes cut after a newline, each read once.
+    """The file in blocks of at most ``size`` bytes cut after a newline, each read once.
 
     ``digest`` is fed every byte in file order as it is read (the file's checksum costs no
-    second pass). The last block may end without a newline. Each block is a fresh buffer:
-    it may be used on another thread while the next one is read.
+    second pass). The last block may end without a newline. A block's buffer comes from
+    ``pool`` and may be used on another thread while the next one is read; hand it back
+    to the pool once the block is done with (and ``digesting`` is over).
     """
     size = size or BLOCK_BYTES
+    pool = pool or BufferPool(size)
+    scratch = np.empty(COUNT_STEP, dtype=bool)
     rest = b""
     offset, first_line = 0, 1
     with path.open("rb", buffering=0) as handle:
         while True:
-            buffer = bytearray(len(rest) + size)
+            buffer = pool.take(size if len(rest) < size else len(rest) + size)
             buffer[: len(rest)] = rest
             view = memoryview(buffer)
             count = handle.readinto(view[len(rest) :]) or 0
+            digesting = None
             if digest is not None and count:
-                digest.update(view[len(rest) : len(rest) + count])
+                digesting = digest.update(view[len(rest) : len(rest) + count])
             end = len(rest) + count
             cut = end if count == 0 else buffer.rfind(b"\n", 0, end) + 1
             if cut:
                 data = view[:cut]
-                lines = count_lines(data)
-                yield Block(first_line, lines, offset, cut, data)
+                lines = count_lines(data, scratch)
+                yield Block(first_line, lines, offset, cut, data, buffer, digesting)
                 first_line += lines
                 offset += cut
+            elif digesting is None:
+                pool.give(buffer)
             if count == 0:
                 return
             rest = bytes(view[cut:end])  # the start of a line the next read completes
@@ -157,11 +199,9 @@ def parse_block(block: Block, layout: Layout) -> BlockRows:
     """The wanted columns of one block with the file's line numbers; malformed lines apart."""
     assert block.data is not None
     try:
-        rows = _numbered(block.data, block.lines, layout)
+        return _numbered(block, layout)
     except _FallbackError:
         rows = _line_by_line(block.data, layout)
-    if block.first_line == 1:
-        return rows
     shift = block.first_line - 1
     return BlockRows(
         rows.frame.with_columns(pl.col("line") + shift),
@@ -190,15 +230,16 @@ def _options(
     )
     convert = pacsv.ConvertOptions(
         include_columns=wanted,
-        column_types=dict.fromkeys(wanted, pa.string()),
+        column_types=dict.fromkeys(wanted, pa.large_string()),  # Polars converts 2× faster
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
     return read, parse, convert
 
 
-def _numbered(data: memoryview, physical: int, layout: Layout) -> BlockRows:
+def _numbered(block: Block, layout: Layout) -> BlockRows:
     """One Arrow pass; each skipped line of the wrong width is numbered (a reject each)."""
+    assert block.data is not None
     skipped: dict[int, tuple[int, str]] = {}
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -208,24 +249,27 @@ def _numbered(data: memoryview, physical: int, layout: Layout) -> BlockRows:
         return "skip"
 
     try:
-        table = pacsv.read_csv(pa.py_buffer(data), *_options(layout, on_invalid))
+        table = pacsv.read_csv(pa.py_buffer(block.data), *_options(layout, on_invalid))
     except pa.ArrowInvalid as error:  # e.g. a quote still open at the end of the block
         raise _FallbackError from error
     lines = table.num_rows + len(skipped)
-    if lines != physical:
+    if lines != block.lines:
         raise _FallbackError  # some row spans lines: a quote was left open
+    first = block.first_line
     if skipped:
         present = np.ones(lines, dtype=bool)
         present[np.fromiter(skipped, dtype=np.int64) - 1] = False
-        numbers = pl.Series("line", np.flatnonzero(present) + 1, dtype=pl.Int64)
+        numbers = pl.Series("line", np.flatnonzero(present) + first, dtype=pl.Int64)
     else:
-        numbers = pl.int_range(1, lines + 1, eager=True, dtype=pl.Int64).alias("line")
-    frame = pl.from_arrow(table)
+        numbers = pl.int_range(first, first + lines, eager=True, dtype=pl.Int64).alias("line")
+    frame = pl.from_arrow(table, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
     del table
     frame = _drop_blank(frame.with_columns(numbers), layout.names)
     malformed = [
-        BadLine(number, _width_detail(text, actual, layout.width, layout.escape_char), text)
+        BadLine(
+            number + first - 1, _width_detail(text, actual, layout.width, layout.escape_char), text
+        )
         for number, (actual, text) in sorted(skipped.items())
         if text.strip()
     ]
@@ -273,18 +317,24 @@ def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
     return BlockRows(frame, malformed, len(pieces), read)
 
 
-def count_lines(data: memoryview) -> int:
+def count_lines(data: memoryview, scratch: np.ndarray | None = None) -> int:
     """Physical lines in a block: its newlines, plus a last line without one.
 
-    Counted in 1 MiB pieces (cache-sized; numpy releases the GIL): about 25 ms per
-    300 MB, the price of knowing that Arrow's rows are the file's lines.
+    Counted in 1 MiB pieces into a reused ``scratch`` buffer (a fresh temporary per
+    piece costs page faults; numpy releases the GIL): about 25 ms per 300 MB, the price
+    of knowing that Arrow's rows are the file's lines.
     """
     raw = np.frombuffer(data, dtype=np.uint8)
-    step = 1 << 20
-    newline = ord("\n")
-    count = sum(
-        int(np.count_nonzero(raw[i : i + step] == newline)) for i in range(0, len(raw), step)
-    )
+    step = COUNT_STEP
+    if scratch is None:
+        scratch = np.empty(step, dtype=bool)
+    newline = np.uint8(ord("\n"))
+    count = 0
+    for start in range(0, len(raw), step):
+        piece = raw[start : start + step]
+        equal = scratch[: len(piece)]
+        np.equal(piece, newline, out=equal)
+        count += int(np.count_nonzero(equal))
     return count + (1 if len(raw) and raw[-1] != newline else 0)
 
 

@@ -3,12 +3,17 @@
 A file is read in parts (blocks of lines), so the ids of the parts read so far must be
 remembered — for a 10M-record file that is 10M ids. Keeping the strings would cost
 30-40 bytes each; :class:`SeenIds` keeps a 64-bit hash and the line of each id instead
-(16 bytes): one run per part, sorted by hash on the worker thread that read the part.
+(16 bytes): one run per part, sorted by hash.
 
-Looking every new id up in every run would cost more than reading the file, so a bitmap
-indexed by the top bits of the hash (one bit per id, sized for the file, at most 64 MiB)
-answers first: only ids whose bit is set — real repeats and about 1-2 % of false
-alarms — are searched in the runs. Runs are merged when there are many of them.
+Looking every new id up in every run would cost more than reading the file, so a Bloom
+filter answers first: one 64-bit word chosen by the top bits of the hash, three bits in
+it chosen by the low bits (one memory access per id to test and to set; about 32 bits
+per expected id, at most 64 MiB). Only ids whose three bits are all set — real repeats
+and about one in 3,000 others — are searched in the runs. Merging runs costs more than
+searching them while there are fewer than :data:`MAX_RUNS` (a few million ids), so they
+are merged only beyond that. Everything that does not depend on earlier parts (hashing,
+sorting, the filter words and bits) is computed on the worker thread that read the part
+(:meth:`SeenIds.hashed`); the file-ordered step that remains is a few array passes.
 
 A hash match is still only a *candidate*: two different ids can share a hash. The
 candidate's string is compared with the id at the earlier line, which the caller fetches
@@ -29,8 +34,9 @@ import numpy.typing as npt
 import polars as pl
 
 SEED = 0x5EED
-MAX_RUNS = 32
-MAX_BITMAP_BITS = 29  # 64 MiB
+MAX_RUNS = 128
+MAX_FILTER_BITS = 29  # 64 MiB
+BITS_PER_ID = 32
 Hashes = npt.NDArray[np.uint64]
 Lines = npt.NDArray[np.int64]
 Rows = npt.NDArray[np.intp]
@@ -38,59 +44,62 @@ IdsAt = Callable[[Lines], pl.DataFrame]
 """The ``line, record_id`` of accepted records at the given earlier lines."""
 
 _NONE: tuple[Rows, Lines] = (np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64))
+_SIX, _ONE = np.uint64(63), np.uint64(1)
 
 
 @dataclass(frozen=True)
 class HashedIds:
-    """The ids of a part, hashed, with the order that sorts them (computed on a worker)."""
+    """The ids of a part, hashed, sorted and placed in the filter (worker side)."""
 
     hashes: Hashes  # in row order
     order: Rows  # rows sorted by hash
-
-    @classmethod
-    def of(cls, ids: pl.Series) -> HashedIds:
-        hashes = ids.hash(seed=SEED).to_numpy()
-        return cls(hashes, np.argsort(hashes).astype(np.intp))
+    sorted: Hashes  # hashes[order]
+    repeats: bool  # some hash occurs twice in the part
+    word: Rows  # the filter word of each sorted hash
+    bits: Hashes  # and its three bits there
+    first: Rows  # where a new word starts among the sorted hashes
 
 
 class SeenIds:
     """Hashes and lines of the ids accepted so far in a file; see the module docstring."""
 
     def __init__(self, expected: int) -> None:
-        bits = int(np.clip(np.ceil(np.log2(max(expected, 1) * 32)), 16, MAX_BITMAP_BITS))
-        self._shift = np.uint64(64 - bits)
-        self._words = np.zeros(1 << (bits - 6), dtype=np.uint64)
+        bits = np.ceil(np.log2(max(expected, 1) * BITS_PER_ID))
+        words = int(np.clip(bits, 16, MAX_FILTER_BITS)) - 6
+        self._shift = np.uint64(64 - words)
+        self._words = np.zeros(1 << words, dtype=np.uint64)
         self._runs: list[tuple[Hashes, Lines]] = []
 
     def __len__(self) -> int:
         return sum(len(hashes) for hashes, _ in self._runs)
 
-    def add(self, hashes: Hashes, lines: Lines) -> None:
-        """Remember ids; ``hashes`` sorted, ``lines`` in the same order."""
-        if len(hashes) == 0:
-            return
-        position = hashes >> self._shift
-        word = (position >> np.uint64(6)).astype(np.intp)
-        bit = np.uint64(1) << (position & np.uint64(63))
-        first = np.concatenate([[0], np.flatnonzero(np.diff(word)) + 1])
-        self._words[word[first]] |= np.bitwise_or.reduceat(bit, first)
-        self._runs.append((hashes, lines))
-        if len(self._runs) > MAX_RUNS:
-            merged = np.concatenate([h for h, _ in self._runs])
-            order = np.argsort(merged, kind="stable")
-            self._runs = [(merged[order], np.concatenate([ln for _, ln in self._runs])[order])]
+    def hashed(self, ids: pl.Series) -> HashedIds:
+        """Hash a part's ids (safe on any thread: reads nothing that changes)."""
+        return self.from_hashes(ids.hash(seed=SEED).to_numpy())
 
-    def candidates(self, hashes: Hashes) -> tuple[Rows, Lines]:
-        """(index into ``hashes``, earlier line) for every earlier id with an equal hash."""
-        if len(hashes) == 0 or not self._runs:
-            return _NONE
-        position = hashes >> self._shift
-        word = self._words[(position >> np.uint64(6)).astype(np.intp)]
-        maybe = np.flatnonzero((word >> (position & np.uint64(63))) & np.uint64(1))
+    def from_hashes(self, hashes: Hashes) -> HashedIds:
+        order = np.argsort(hashes).astype(np.intp)
+        ordered = hashes[order]
+        repeats = bool((ordered[1:] == ordered[:-1]).any())
+        word = (ordered >> self._shift).astype(np.intp)
+        bits = (
+            (_ONE << (ordered & _SIX))
+            | (_ONE << ((ordered >> np.uint64(6)) & _SIX))
+            | (_ONE << ((ordered >> np.uint64(12)) & _SIX))
+        )
+        first = np.flatnonzero(np.diff(word, prepend=-1)).astype(np.intp)
+        return HashedIds(hashes, order, ordered, repeats, word, bits, first)
+
+    def candidates(self, hashed: HashedIds) -> tuple[Rows, Lines, Hashes]:
+        """(row, earlier line) for every earlier id whose hash equals that of a row, and
+        the filter words of the part as they were (for :meth:`add`)."""
+        current = self._words[hashed.word]
+        if not self._runs:
+            return *_NONE, current
+        maybe = np.flatnonzero((current & hashed.bits) == hashed.bits)
         if len(maybe) == 0:
-            return _NONE
-        order = np.argsort(hashes[maybe])
-        wanted, asked = hashes[maybe][order], maybe[order]
+            return *_NONE, current
+        wanted, asked = hashed.sorted[maybe], hashed.order[maybe]
         rows: list[Rows] = []
         lines: list[Lines] = []
         for run_hashes, run_lines in self._runs:
@@ -106,8 +115,26 @@ class SeenIds:
                 lines.append(run_lines[at[hit]])
                 step += 1
         if not rows:
-            return _NONE
-        return np.concatenate(rows), np.concatenate(lines)
+            return *_NONE, current
+        return np.concatenate(rows), np.concatenate(lines), current
+
+    def add(self, hashed: HashedIds, current: Hashes, lines: Lines, kept: Rows | None) -> None:
+        """Remember a part: every hash in the filter (a repeat sets bits that are set
+        already), the ``kept`` sorted positions (all if None) with their lines in a run."""
+        first = hashed.first
+        merged = current[first] | np.bitwise_or.reduceat(hashed.bits, first)
+        self._words[hashed.word[first]] = merged
+        order, ordered = hashed.order, hashed.sorted
+        if kept is not None:
+            order, ordered = order[kept], ordered[kept]
+        if len(ordered) == 0:
+            return
+        self._runs.append((ordered, lines[order]))
+        if len(self._runs) > MAX_RUNS:
+            merged_hashes = np.concatenate([h for h, _ in self._runs])
+            by_hash = np.argsort(merged_hashes, kind="stable")
+            merged_lines = np.concatenate([ln for _, ln in self._runs])[by_hash]
+            self._runs = [(merged_hashes[by_hash], merged_lines)]
 
 
 def duplicates(
@@ -115,13 +142,12 @@ def duplicates(
 ) -> tuple[npt.NDArray[np.bool_], Lines]:
     """Which of these accepted records repeat an id accepted earlier in the file, and the
     line where it was first accepted. Adds the others to ``seen``."""
-    hashes = hashed.hashes
     count = len(ids)
     repeated = np.zeros(count, dtype=bool)
     first_line = np.zeros(count, dtype=np.int64)
     first_row = np.full(count, -1, dtype=np.int64)  # within this part: the first row
-    if not bool(pl.Series(hashes).is_first_distinct().all()):
-        suspects = np.flatnonzero(pl.Series(hashes).is_duplicated().to_numpy())
+    if hashed.repeats:
+        suspects = np.flatnonzero(pl.Series(hashed.hashes).is_duplicated().to_numpy())
         frame = pl.DataFrame({"row": suspects, "id": ids.gather(suspects)})
         first = frame.get_column("id").is_first_distinct()
         later = frame.filter(~first).join(
@@ -131,10 +157,11 @@ def duplicates(
         repeated[rows] = True
         first_row[rows] = later.get_column("first_row").to_numpy()
         first_line[rows] = lines[first_row[rows]]
-    fresh = np.flatnonzero(~repeated)
-    found, earlier = seen.candidates(hashes[fresh])
-    if len(found):
-        rows = fresh[found]
+    rows, earlier, current = seen.candidates(hashed)
+    if hashed.repeats and len(rows):
+        fresh = ~repeated[rows]
+        rows, earlier = rows[fresh], earlier[fresh]
+    if len(rows):
         pairs = pl.DataFrame({"row": rows, "line": earlier, "id": ids.gather(rows)})
         known = ids_at(np.unique(earlier)).select("line", pl.col("record_id").alias("id"))
         confirmed = (
@@ -149,8 +176,6 @@ def duplicates(
         inherits = np.flatnonzero(first_row >= 0)
         inherits = inherits[np.isin(first_row[inherits], rows)]
         first_line[inherits] = first_line[first_row[inherits]]
-    order = hashed.order
-    if repeated.any():
-        order = order[~repeated[order]]
-    seen.add(hashes[order], lines[order])
+    kept = np.flatnonzero(~repeated[hashed.order]) if repeated.any() else None
+    seen.add(hashed, current, lines, kept)
     return repeated, first_line

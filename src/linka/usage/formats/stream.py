@@ -6,13 +6,14 @@ A format that can read a file in pieces (the line-oriented switch CSVs) returns 
 records in the store's column types with exact ``raw_ref``, and the part's rejects.
 :func:`collect` turns a stream back into one :class:`Parsed` (tests, small files).
 
-How a CSV stream runs: the calling thread reads the file block by block (and counts the
-lines of each, so every block knows its first line number before it is parsed), feeds a
-SHA-256 on a helper thread, and hands blocks to :data:`THREADS` worker threads that parse
-and normalise them (Arrow and Polars release the GIL, so they really run in parallel).
-Results come back in file order; within-file duplicates are then found against the ids
-of earlier blocks (:mod:`linka.usage.formats.dedup`). At most ``THREADS + 1`` blocks are
-in flight, which bounds memory.
+How a CSV stream runs: the calling thread reads the file block by block into reused
+buffers, feeds the SHA-256 (hashlib releases the GIL) and counts the lines of each block,
+so every block knows its first line number before it is parsed; it hands blocks to
+:data:`THREADS` worker threads that parse and normalise them (Arrow and Polars release
+the GIL, so they really run in parallel). Results come back in file order; within-file
+duplicates are then found against the ids of earlier blocks
+(:mod:`linka.usage.formats.dedup`). At most ``THREADS + 1`` blocks are in flight, which
+bounds memory.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from typing import TypeVar
 import polars as pl
 import pyarrow as pa
 
+from linka.usage.formats import csvlines
 from linka.usage.formats.csvlines import (
     Block,
+    BufferPool,
     Layout,
     parse_block,
     read_block_at,
@@ -187,18 +190,21 @@ class CsvStream(RecordStream):
         self.constants = dict(constants)
         self.block_bytes = block_bytes
         self._blocks: list[Block] = []  # data released: where each block starts
+        self._seen = SeenIds(0)
 
     def __iter__(self) -> Iterator[Part]:
-        digest = _BackgroundDigest()
-        seen = SeenIds(expected=self.path.stat().st_size // 64)  # short CDR lines
-        try:
-            blocks = read_blocks(self.path, digest, self.block_bytes)
-            for block, result in ordered(self._work, blocks, THREADS):
+        self._blocks = []
+        seen = self._seen = SeenIds(expected=self.path.stat().st_size // 200)  # CDR lines
+        pool = BufferPool(self.block_bytes or csvlines.BLOCK_BYTES)
+        with _BackgroundDigest() as digest:
+            blocks = read_blocks(self.path, digest, pool.size, pool)
+            for block, result in ordered(self._work, blocks, THREADS, ahead=THREADS + 2):
                 self._blocks.append(block.without_data())
                 yield self._without_repeats(block, result, seen)
+                if block.digesting is not None:
+                    block.digesting.result()
+                pool.give(block.buffer)  # parsed, normalised, hashed and consumed
             self.checksum = digest.hexdigest()
-        finally:
-            digest.close()
 
     def _work(self, block: Block) -> _BlockResult:
         """Parse and normalise one block (on a worker thread)."""
@@ -224,7 +230,7 @@ class CsvStream(RecordStream):
                 ),
             ]
         ).sort("line")
-        hashed = HashedIds.of(records.get_column("record_id"))
+        hashed = self._seen.hashed(records.get_column("record_id"))
         return _BlockResult(records, hashed, self._ref(rejects), rows.read)
 
     def _ref(self, rejects: pl.DataFrame) -> pl.DataFrame:
@@ -283,15 +289,17 @@ def _texts(block: Block, lines: list[int]) -> dict[int, str]:
     return {line: texts[line - block.first_line + 1] for line in lines}
 
 
-def ordered(function: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[tuple[T, R]]:
+def ordered(
+    function: Callable[[T], R], items: Iterable[T], threads: int, ahead: int
+) -> Iterator[tuple[T, R]]:
     """``function`` over ``items`` on ``threads`` threads, results in input order, with
-    at most ``threads + 1`` items in flight."""
+    at most ``ahead`` items in flight (a few more than threads: none waits for work)."""
     pending: deque[tuple[T, Future[R]]] = deque()
     with ThreadPoolExecutor(threads, thread_name_prefix="linka-read") as pool:
         try:
             for item in items:
                 pending.append((item, pool.submit(function, item)))
-                if len(pending) > threads:
+                if len(pending) >= ahead:
                     first, future = pending.popleft()
                     yield first, future.result()
             while pending:
@@ -303,18 +311,22 @@ def ordered(function: Callable[[T], R], items: Iterable[T], threads: int) -> Ite
 
 
 class _BackgroundDigest:
-    """SHA-256 fed on a helper thread, in order (hashlib releases the GIL)."""
+    """SHA-256 fed on a helper thread, in file order (hashlib releases the GIL), so that
+    the reading thread goes on handing out blocks meanwhile."""
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="linka-sha256")
 
-    def update(self, data: bytes | memoryview, /) -> None:
-        self._pool.submit(self._digest.update, data)
+    def update(self, data: bytes | memoryview, /) -> Future[None]:
+        return self._pool.submit(self._digest.update, data)
 
     def hexdigest(self) -> str:
         self._pool.shutdown(wait=True)
         return self._digest.hexdigest()
 
-    def close(self) -> None:
+    def __enter__(self) -> _BackgroundDigest:
+        return self
+
+    def __exit__(self, *_: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
