@@ -218,7 +218,8 @@ def rate_records(
     del usage
     codes.status[line < 0] = NO_LINE
     timings["rate_s"] = time.perf_counter() - mark
-    return RatedPart(records, line, lines.account_id[row], period, codes, keep)
+    kept_columns = records.select("file_no", "seq", "service", "start")  # the rest is freed
+    return RatedPart(kept_columns, line, lines.account_id[row], period, codes, keep)
 
 
 @dataclass(frozen=True)
