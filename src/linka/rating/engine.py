@@ -46,6 +46,9 @@ class UsageArrays:
     countries: list[str]
     # consumption order grouped by line and period, ascending (None: the rows' order)
     order: Index | None = None
+    # the starts' local time in a zone, when the caller has it (the kernel needs it in
+    # the tariffs' zone)
+    local: tuple[str, I64] | None = None
 
     def __len__(self) -> int:
         return len(self.line)
@@ -244,7 +247,10 @@ def _minute_of_week(usage: UsageArrays, plan: RatingPlan, tariff: I64) -> I64:
     """Minute of the week (Monday 00:00 = 0) of each start in its tariff's time zone."""
     zones = sorted({t.timezone for t in plan.tariffs})
     if len(zones) <= 1:
-        return minute_of_week(local_seconds(usage.epoch_s, zones[0] if zones else "UTC"))
+        zone = zones[0] if zones else "UTC"
+        if usage.local is not None and usage.local[0] == zone:
+            return minute_of_week(usage.local[1])
+        return minute_of_week(local_seconds(usage.epoch_s, zone))
     minutes = np.zeros(len(usage), dtype=np.int64)
     zone_of = np.array([zones.index(t.timezone) for t in plan.tariffs] + [-1], dtype=np.int64)
     code = zone_of[tariff]

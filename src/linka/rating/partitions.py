@@ -179,7 +179,7 @@ def rate_records(
     epoch_s = start_us // 1_000_000
     msisdn = records["line_msisdn"].to_numpy()
     matched = match_lines(msisdn, msisdn != 0, epoch_s, lines)
-    row = matched.row
+    row, local = matched.row, matched.local
     dated = date_records(matched.local_day, lines.cycle[row], run.versions)
     del matched
     in_month = (dated.period >= _days(run.month)) & (dated.period < _days(next_month(run.month)))
@@ -191,10 +191,11 @@ def rate_records(
         records = records.filter(pl.Series(in_month))
         row, period, start_us = row[kept], period[kept], start_us[kept]
         version_id, version_pos, epoch_s = version_id[kept], version_pos[kept], epoch_s[kept]
+        local = None if local is None else (local[0], local[1][kept])
         keep = None
     del dated, in_month
     country, countries = country_codes(records["roaming_country"])
-    line = lines.line_id[row]
+    line, rank = lines.line_id[row], lines.rank[row]
     usage = UsageArrays(
         line=line,
         period=period,
@@ -209,7 +210,8 @@ def rate_records(
         quantity=records["quantity"].to_numpy(),
         country=country,
         countries=countries,
-        order=_by_line_and_start(lines.rank[row], start_us),
+        order=_by_line_and_start(rank, start_us),
+        local=local,
     )
     del version_pos, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark

@@ -113,6 +113,7 @@ class Matched:
 
     row: I64
     local_day: I64
+    local: tuple[str, I64] | None  # local time of every start in one zone, when it was so
 
 
 def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matched:
@@ -129,7 +130,7 @@ def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matche
     row = low + 1  # the first candidate, -1 when none: (low + 1) · found - 1
     row *= count > 0
     row -= 1
-    local_day = _local_days(epoch_s, lines.zone[row], lines.zones)
+    local_day, local = _local_days(epoch_s, lines.zone[row], lines.zones)
     ok = _in_service(lines, row, local_day)
     row += 1
     row *= ok
@@ -138,13 +139,13 @@ def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matche
     step = 1
     while len(pending):
         candidate = low[pending] + step
-        day = _local_days(epoch_s[pending], lines.zone[candidate], lines.zones)
+        day, _ = _local_days(epoch_s[pending], lines.zone[candidate], lines.zones)
         good = _in_service(lines, candidate, day)
         hit = pending[good]
         row[hit], local_day[hit] = candidate[good], day[good]
         step += 1
         pending = pending[~good & (count[pending] > step)]
-    return Matched(row, local_day)
+    return Matched(row, local_day, local)
 
 
 def _search_runs(sorted_values: I64, values: I64) -> I64:
@@ -165,18 +166,19 @@ def _in_service(lines: Lines, row: I64, day: I64) -> Bools:
     return result
 
 
-def _local_days(epoch_s: I64, zone: I64, zones: list[str]) -> I64:
-    """Local date (days since 1970) of each instant in its zone (a position in ``zones``)."""
+def _local_days(epoch_s: I64, zone: I64, zones: list[str]) -> tuple[I64, tuple[str, I64] | None]:
+    """Local date (days since 1970) of each instant in its zone (a position in ``zones``),
+    and the local times when all were in one zone."""
     present = np.flatnonzero(np.bincount(zone, minlength=len(zones)))
     if len(present) <= 1:
         only = zones[int(present[0])] if len(present) else zones[0]
-        result: I64 = local_seconds(epoch_s, only) // DAY
-        return result
+        local = local_seconds(epoch_s, only)
+        return local // DAY, (only, local)
     result = np.empty(len(epoch_s), dtype=np.int64)
     for code in present.tolist():
         members = zone == code
         result[members] = local_seconds(epoch_s[members], zones[code]) // DAY
-    return result
+    return result, None
 
 
 @dataclass(frozen=True)
