@@ -1,12 +1,11 @@
-"""The vectorised rating kernel: a frame of usage records in, a price per record out.
+"""The rating kernel's frame API: a frame of usage records in, a price per record out.
 
 Input columns (see :data:`USAGE_COLUMNS`) come from the usage store joined with the
 line's offering, the catalog version valid at the record's start and the bill period.
-Rows must be in consumption order (start time, then record id): allowances and volume
-tiers are consumed in that order per line and period. Each step is one pass of array
-operations over all records — joins on small frames, a trie lookup for prefixes, a
-table lookup for time bands, grouped cumulative sums for allowances and tiers — and
-prices are integers in micro-units rounded with the tariff's rule.
+Rows must be in consumption order within each line and period (start time, then record
+id): allowances and volume tiers are consumed in that order. The frame becomes one
+integer array per column and :mod:`linka.rating.engine` rates them; this module also
+holds the tables that decode the kernel's codes.
 """
 
 from __future__ import annotations
