@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         default=True, description="Round CZK invoice totals to whole crowns (a rounding line)."
     )
     invoice_series: str = Field(default="FA", description="Number series of invoices.")
+    bill_run_chunk: int = Field(
+        default=10_000, gt=0, description="Accounts stored per transaction by a bill run."
+    )
     credit_note_series: str = Field(default="DB", description="Number series of credit notes.")
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
 

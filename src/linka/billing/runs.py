@@ -35,7 +35,6 @@ from linka.store.bulk import bulk_insert
 from linka.store.database import Database
 from linka.usage.store import UsageStore
 
-CHUNK = 10_000
 Progress = Callable[[str, int, int], None]
 
 
@@ -125,8 +124,9 @@ def run_bill_run(
     _summarise(result, [draft for _, draft in drafts])
     if not dry_run:
         assert result.run_id is not None
-        for start in range(0, len(drafts), CHUNK):
-            chunk = drafts[start : start + CHUNK]
+        size = settings.bill_run_chunk
+        for start in range(0, len(drafts), size):
+            chunk = drafts[start : start + size]
             with database.session() as session:
                 _store(session, result.run_id, chunk, run_date, clock, settings, issue)
             progress("storing invoices", start + len(chunk), len(drafts))
