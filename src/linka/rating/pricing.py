@@ -76,8 +76,25 @@ def consume_allowances(
     tables = plan.allowances
     if n == 0 or not (tables.slots >= 0).any():
         return included, first
-    remaining = billable.copy()
     count = len(tables.quantity)
+    if not (eligible & (eligible - eligible.dtype.type(1))).any():
+        # at most one allowance per record (the usual case): each record meets one
+        # counter, so no units are left over for another allowance to track
+        for slot in range(tables.slots.shape[1]):
+            rows = np.flatnonzero((eligible & eligible.dtype.type(1 << slot)) != 0)
+            if len(rows) == 0:
+                continue
+            allowance = tables.slots[offering[rows], slot].astype(np.int64)
+            units = billable[rows]
+            before = running_total(groups[rows] * count + allowance, units)
+            take = np.clip(tables.quantity[allowance] - before, 0, units)
+            included[rows] = take
+            allowance += 1  # the allowance where it covered something, else -1
+            allowance *= take > 0
+            allowance -= 1
+            first[rows] = allowance
+        return included, first
+    remaining = billable.copy()
     for slot in range(tables.slots.shape[1]):
         rows = np.flatnonzero((eligible & eligible.dtype.type(1 << slot)) != 0)
         rows = rows[remaining[rows] > 0]
