@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     operator_iban: str = Field(default="CZ6508000000192000145399", description="Its IBAN.")
     operator_bic: str = Field(default="GIBACZPX", description="Its BIC.")
     operator_bank_name: str = Field(default="Česká spořitelna, a.s.", description="Its bank.")
+    operator_brand_color: str = Field(
+        default="#1d4f91",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Colour of the brand block on PDF bills (#rrggbb).",
+    )
+    operator_logo: Path | None = Field(
+        default=None, description="SVG file with the operator's logo for PDF bills."
+    )
     invoice_due_days: int = Field(default=14, description="Days from issue to due date.")
     invoice_round_to_whole: bool = Field(
         default=True, description="Round CZK invoice totals to whole crowns (a rounding line)."

@@ -36,7 +36,7 @@ SETTINGS = Settings()
 @pytest.fixture
 def operator(db: Database, tmp_path: Path) -> tuple[Database, UsageStore]:
     """The demo operator, small: 25 customers and a rated March."""
-    build_demo(db, tmp_path / "data", seed=5, customers=25, records=3_000)
+    build_demo(db, tmp_path / "data", seed=5, customers=25, records=3_000, bill=False)
     return db, UsageStore.in_data_dir(tmp_path / "data")
 
 
@@ -213,7 +213,7 @@ def test_a_killed_bill_run_run_again_completes_without_gaps(
     # the same as one uninterrupted run on a copy of the database before billing
     reference = Database(f"sqlite:///{tmp_path / 'reference.db'}")
     shutil.copy(sqlite_template, tmp_path / "reference.db")
-    build_demo(reference, tmp_path / "reference", seed=5, customers=25, records=3_000)
+    build_demo(reference, tmp_path / "reference", seed=5, customers=25, records=3_000, bill=False)
     whole = bill(reference, UsageStore.in_data_dir(tmp_path / "reference"))
     assert whole.invoices == len(stored)
     assert sum((i.amount_due for i in stored), Decimal(0)) == whole.amount_due["CZK"]

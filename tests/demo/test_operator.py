@@ -41,6 +41,15 @@ def test_the_demo_of_60_customers_holds_exactly_this_on_every_database(
     again = build_demo(fresh_sqlite, tmp_path / "again", seed=1, customers=60, records=5_000)
     assert again.digest == summary.digest
     assert (again.catalog, again.customers) == (summary.catalog, summary.customers)
+    # the first bill run issued every billable account's invoice, same bytes both times
+    assert summary.bill is not None
+    assert again.bill is not None
+    assert summary.bill.problems == []
+    assert summary.bill.issued == again.bill.issued == 64
+    documents = sorted((tmp_path / "data/documents").iterdir())
+    assert len(documents) == 2 * 64  # a PDF and an ISDOC each
+    for path in documents:
+        assert (tmp_path / "again/documents" / path.name).read_bytes() == path.read_bytes()
 
     catalog = summary.catalog
     assert (catalog.catalog_id, catalog.version, catalog.tariffs) == ("demo-mvno", "2026.1", 4)
@@ -82,6 +91,7 @@ def test_the_demo_refuses_a_database_with_data_and_reset_empties_it(
     first = build_demo(db, data, seed=3, customers=10, records=500)
     assert (data / "usage").is_dir()
     assert (data / "cdr").is_dir()
+    assert (data / "documents").is_dir()
     with pytest.raises(DemoExistsError, match=r"already holds 10 customers .* --reset"):
         build_demo(db, data, seed=3, customers=10, records=500)
 
@@ -92,6 +102,7 @@ def test_the_demo_refuses_a_database_with_data_and_reset_empties_it(
     assert not (data / "usage").exists()
     assert not (data / "cdr").exists()
     assert not (data / "catalog").exists()
+    assert not (data / "documents").exists()
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(CustomerRow)) == 0
     rebuilt = build_demo(db, data, seed=4, customers=10, records=500)

@@ -52,12 +52,6 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def span_text(start: date, end: date) -> tuple[str, str]:
-    """A half-open period as printed on a bill, in Czech and in English (last day shown)."""
-    last = end - timedelta(days=1)
-    return f"{start:%-d. %-m.}–{last:%-d. %-m. %Y}", f"{start:%-d %b}–{last:%-d %b %Y}"
-
-
 @dataclass(frozen=True)
 class Pricebook:
     """The catalog versions, oldest first: the one valid on a day prices that day."""
@@ -127,26 +121,29 @@ def recurring_charges(
                     continue
                 length = days(*span)
                 amount = cents(current.amount * covered / length)
-                when_cs, when_en = span_text(*span)
+                when_cs = when_en = ""  # the period is the line's own; a part is noted
                 if covered != length:
-                    when_cs += f" ({covered} z {length} dní)"
-                    when_en += f" ({covered} of {length} days)"
+                    when_cs, when_en = (
+                        f" ({covered} z {length} dní)",
+                        f" ({covered} of {length} days)",
+                    )
                 charges.append(
                     Charge(
                         key=f"rc:{line.line_id}:{offering_id}:{fee.id}:{span[0]}",
                         kind=ChargeKind.RECURRING,
                         amount=amount,
                         vat_code=offering.vat_rate,
-                        description_cs=f"{current.name.cs} {when_cs}",
-                        description_en=f"{current.name.en} {when_en}",
+                        description_cs=f"{current.name.cs}{when_cs}",
+                        description_en=f"{current.name.en}{when_en}",
                         unit="month",
                         unit_price=amount,
                         line_id=line.line_id,
                         line_msisdn=line.msisdn,
                         period_start=span[0],
                         period_end=span[1],
-                        source=f"offering {offering_id}, fee {fee.id} {current.amount}/"
-                        f"{fee.period.value}, {covered}/{length} days",
+                        source=f"offering {offering_id}, fee {fee.id} "
+                        f"{current.amount.normalize():f}/{fee.period.value}, "
+                        f"{covered}/{length} days",
                     )
                 )
     return charges
@@ -262,15 +259,14 @@ def usage_charges(
             continue
         name_cs, name_en = _SERVICE_TEXT.get(total.service, (total.service, total.service))
         qty_cs, qty_en = _quantity_text(total)
-        when_cs, when_en = span_text(total.period_start, total.period_end)
         charges.append(
             Charge(
                 key=f"us:{line.line_id}:{total.period_start}:{total.service}:{total.zone_id}",
                 kind=ChargeKind.USAGE,
                 amount=amount,
                 vat_code=offering.vat_rate,
-                description_cs=f"{name_cs} – {total.zone_name_cs} ({qty_cs}) {when_cs}",
-                description_en=f"{name_en} – {total.zone_name_en} ({qty_en}) {when_en}",
+                description_cs=f"{name_cs} – {total.zone_name_cs} ({qty_cs})",
+                description_en=f"{name_en} – {total.zone_name_en} ({qty_en})",
                 unit="piece",
                 line_id=line.line_id,
                 line_msisdn=line.msisdn,
@@ -319,7 +315,6 @@ def discount_charges(
                 assert discount.amount is not None
                 code = covered[0].vat_code if covered else "standard"
                 amounts = {code: -cents(discount.amount * shared / days(*span))}
-            when_cs, when_en = span_text(*span)
             for code, amount in sorted(amounts.items()):
                 if amount == 0:
                     continue
@@ -329,8 +324,8 @@ def discount_charges(
                         kind=ChargeKind.DISCOUNT,
                         amount=amount,
                         vat_code=code,
-                        description_cs=f"Sleva: {discount.description} {when_cs}",
-                        description_en=f"Discount: {discount.description} {when_en}",
+                        description_cs=f"Sleva: {discount.description}",
+                        description_en=f"Discount: {discount.description}",
                         line_id=discount.line_id,
                         line_msisdn=covered[0].line_msisdn
                         if discount.line_id and covered

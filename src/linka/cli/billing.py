@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linka.billing import services
 from linka.billing.runs import BillRunResult, run_bill_run
 from linka.cli import runtime
-from linka.cli.runtime import console, fail, open_database, user_errors
+from linka.cli.runtime import console, fail, open_database, phase_progress, user_errors
 from linka.kernel.clock import local_today
 from linka.kernel.errors import LinkaError
 from linka.usage.store import UsageStore
@@ -57,18 +55,8 @@ def run(
     numbers = [n.strip() for n in accounts.split(",")] if accounts else None
     with (
         open_database() as database,
-        Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
-        ) as bar,
-    ):  # fmt: skip
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+        phase_progress() as progress,
+    ):
         result = run_bill_run(
             database,
             UsageStore.in_data_dir(settings.data_dir),

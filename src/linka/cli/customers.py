@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linka.cli import runtime
-from linka.cli.runtime import console, open_database, settings, user_errors
+from linka.cli.runtime import console, open_database, phase_progress, settings, user_errors
 from linka.customers import consents, contacts, services, timeline
 from linka.customers.errors import InvalidInputError, problems
 from linka.customers.model import (
@@ -415,24 +414,10 @@ def import_file(
     Without --skip-invalid the file is all or nothing. Exits with 1 when rows were rejected.
     """
     with (
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
+        phase_progress() as progress,
         open_database() as database,
         database.session() as session,
     ):
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
         report = import_customers(
             session,
             file,

@@ -8,14 +8,13 @@ summary and the database's content digest (``linka db digest`` prints the same).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
-from linka.cli.runtime import console, open_database, settings, user_errors
+from linka.cli.billing import print_result
+from linka.cli.runtime import console, open_database, phase_progress, settings, user_errors
 from linka.demo.month import MonthSummary
 from linka.demo.operator import DEMO_NOW, build_demo, embedded_database, reset_demo
 from linka.demo.summary import DemoSummary
@@ -34,6 +33,9 @@ YES = typer.Option(False, "--yes", "-y", help="Do not ask before emptying a non-
 RECORDS = typer.Option(
     1_000_000, "--records", min=0, help="Usage records of the demo month (March 2026)."
 )
+DOCUMENTS = typer.Option(
+    True, "--documents/--no-documents", help="Write the PDF and ISDOC files of the invoices."
+)
 STATUSES = ("active", "pending", "suspended", "barred", "terminated")
 
 
@@ -44,11 +46,13 @@ def demo(
     records: int = RECORDS,
     reset: bool = RESET,
     yes: bool = YES,
+    documents: bool = DOCUMENTS,
 ) -> None:
     """Build a realistic Czech MVNO and run its first month end to end.
 
     Catalog with a 5,000-prefix rate deck, customers and lines; then March 2026's usage
-    files from the host network and the VoIP switch, imported and rated.
+    files from the host network and the VoIP switch, imported and rated; then the bill run
+    of 1 April 2026, which issues every account's invoice, and their PDF and ISDOC files.
 
     The demo builds on an empty database only; run it again with --reset to start over.
     """
@@ -64,27 +68,11 @@ def demo(
             )
         for step in reset_demo(url, data_dir):
             console.print(f"reset: {step}", highlight=False)
-    with (
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-        open_database() as database,
-    ):
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+    with phase_progress() as progress, open_database() as database:
         summary = build_demo(
-            database, data_dir, seed=seed, customers=customers, records=records, progress=progress
-        )
+            database, data_dir, seed=seed, customers=customers, records=records,
+            documents=documents, progress=progress,
+        )  # fmt: skip
     print_summary(summary)
 
 
@@ -151,6 +139,17 @@ def print_summary(summary: DemoSummary) -> None:
 
     if summary.month is not None:
         print_month(summary.month)
+    if summary.bill is not None:
+        print_result(summary.bill)
+        console.print(
+            "look at an invoice with `linka invoices show FA2026000001` and trace every line "
+            "to its records and tariff rules with `linka invoices explain FA2026000001`",
+            highlight=False,
+        )
+    if summary.documents is not None:
+        exported = summary.documents
+        written = ", ".join(f"{n:,} {kind}" for kind, n in exported.written.items())
+        console.print(f"documents: {written} in {exported.seconds:.1f} s", highlight=False)
 
     table = Table(title="Where the data lives", show_header=False)
     table.add_column("")
@@ -158,6 +157,8 @@ def print_summary(summary: DemoSummary) -> None:
     table.add_row("data directory", str(summary.data_dir))
     table.add_row("database", summary.database)
     table.add_row("catalog folder", str(summary.catalog_dir))
+    if summary.documents is not None:
+        table.add_row("invoice documents", str(summary.data_dir / "documents"))
     console.print(table)
     steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.timings.items())
     console.print(f"built in {sum(summary.timings.values()):.1f} s: {steps}", highlight=False)

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from linka.billing import services
 from linka.billing.corrections import credit_invoice
+from linka.billing.explain import explain_invoice
+from linka.billing.export import DocumentFormat, Selection, export_documents
 from linka.billing.model import InvoiceStatus
 from linka.billing.runs import issue_drafts
 from linka.billing.tables import InvoiceRow
 from linka.cli import runtime
 from linka.cli.billing import parse_day
-from linka.cli.runtime import console, open_database, user_errors
+from linka.cli.runtime import (
+    console,
+    fail,
+    frame_table,
+    open_database,
+    phase_progress,
+    user_errors,
+)
 from linka.kernel.clock import local_today
+from linka.usage.store import UsageStore
+
+PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 app = typer.Typer(help="Invoices and credit notes: list, show, issue, credit, export, explain.")
 
@@ -137,3 +152,70 @@ def credit(
             f"credit note [bold]{note.number_text}[/] for {number}: {note.amount_due:,.2f} "
             f"{note.currency}"
         )
+
+
+@app.command("export")
+@user_errors
+def export(
+    out: Path = typer.Option(..., "--out", help="Folder to write the documents into."),
+    formats: list[DocumentFormat] = typer.Option(
+        [DocumentFormat.PDF],
+        "--format",
+        help="pdf, isdoc, ubl, facturx or png (first page); repeat for several.",
+    ),
+    period: str = typer.Option(None, help="Only bill periods starting in this month (YYYY-MM)."),
+    run: int = typer.Option(None, help="Only the invoices of this bill run."),
+    numbers: list[str] = typer.Argument(None, help="Only these documents (numbers)."),
+) -> None:
+    """Write issued invoices and credit notes as files, named by their number.
+
+    Write-once: a document already in the folder is kept as it is, so running the export
+    again only adds what is missing.
+    """
+    if period is not None and not PERIOD.fullmatch(period):
+        raise fail(f"--period {period!r}: give a month as YYYY-MM")
+    settings = runtime.settings()
+    selection = Selection(period=period, run_id=run, numbers=tuple(numbers or ()))
+    with open_database() as database, phase_progress() as progress:
+        result = export_documents(
+            database, UsageStore.in_data_dir(settings.data_dir), out, formats, selection,
+            settings, progress=progress,
+        )  # fmt: skip
+    written = ", ".join(f"{count:,} {kind}" for kind, count in result.written.items())
+    console.print(
+        f"{result.documents:,} documents: wrote {written}; kept {result.kept:,} existing files; "
+        f"{result.seconds:.1f} s → {out}",
+        highlight=False,
+    )
+
+
+@app.command("explain")
+@user_errors
+def explain(
+    number: str = typer.Argument(..., help="The invoice or credit note."),
+    records: bool = typer.Option(False, "--records", help="Also list every rated record."),
+) -> None:
+    """Each line with what produced it: fee and proration, adjustment, or the rated
+    records, tariff rules (with their catalog file and line) and allowances behind it."""
+    settings = runtime.settings()
+    with open_database() as database, database.session() as session:
+        invoice = services.find_document(session, number)
+        store = UsageStore.in_data_dir(settings.data_dir)
+        for item in explain_invoice(session, store, invoice, records=records):
+            line = item.line
+            console.print(
+                f"[bold]{line.position}.[/] {line.line_msisdn or ''} {line.description_en} "
+                f"[bold]{line.net:,.2f}[/] ({line.charge_key})",
+                highlight=False,
+            )
+            console.print(f"   from: {item.origin}", highlight=False)
+            if item.earlier:
+                console.print(
+                    f"   due {item.earlier + line.net:,.2f}, earlier documents hold "
+                    f"{item.earlier:,.2f}: this line is the difference",
+                    highlight=False,
+                )
+            if item.rules is not None and not item.rules.is_empty():
+                console.print(frame_table(item.rules))
+            if item.records is not None and not item.records.is_empty():
+                console.print(frame_table(item.records))

@@ -12,8 +12,18 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
+import polars as pl
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
 
 from linka.customers.model import Actor
 from linka.kernel.clock import Clock, SystemClock
@@ -23,6 +33,8 @@ from linka.store.database import Database
 
 console = Console()
 err_console = Console(stderr=True)
+
+PhaseProgress = Callable[[str, int, int], None]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,3 +86,35 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc)) from None
 
     return wrapper
+
+
+@contextmanager
+def phase_progress() -> Iterator[PhaseProgress]:
+    """A progress callback ``(phase, done, total)`` drawing one bar per phase."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield progress
+
+
+def frame_table(frame: pl.DataFrame, title: str | None = None) -> Table:
+    """A data frame as a console table: numbers right-aligned, empty cells for nulls."""
+    table = Table(title=title)
+    for name, dtype in frame.schema.items():
+        numeric = isinstance(dtype, pl.Decimal) or dtype.is_numeric()
+        table.add_column(name, overflow="fold", justify="right" if numeric else "left")
+    for row in frame.iter_rows():
+        table.add_row(*("" if value is None else str(value) for value in row))
+    return table

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from linka.cli import runtime
-from linka.cli.runtime import console, fail, open_database, user_errors
+from linka.cli.runtime import console, fail, frame_table, open_database, user_errors
 from linka.kernel.clock import local_today
 from linka.rating.explain import explain_line
 from linka.usage import services
@@ -223,18 +223,8 @@ def show(
     """Rated records of a line with the explanation of every price."""
     with open_database() as database, database.session() as session:
         explained = explain_line(session, store(), line, period)
-    frame = explained.records.head(limit)
-    table = Table(title=f"Rated usage of {line}, period {period}")
-    for column in frame.columns:
-        table.add_column(column, overflow="fold", justify="right" if column == "price" else "left")
-    for row in frame.iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
-    totals = Table(title="Totals")
-    for column in explained.totals.columns:
-        totals.add_column(column)
-    for row in explained.totals.iter_rows():
-        totals.add_row(*(str(v) for v in row))
-    console.print(totals)
+    records = explained.records.head(limit)
+    console.print(frame_table(records, title=f"Rated usage of {line}, period {period}"))
+    console.print(frame_table(explained.totals, title="Totals"))
     if explained.records.height > limit:
         console.print(f"… {explained.records.height - limit:,} more records (use --limit)")

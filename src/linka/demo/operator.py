@@ -14,8 +14,11 @@ actor :data:`DEMO_ACTOR`. Nothing reads the system clock, the environment's defa
 the data directory's path into stored content, so the same seed on an empty database
 gives the same content, which :func:`linka.store.digest.digest_database` proves.
 
-Later steps (usage for March 2026, a bill run, payments) extend :func:`build_demo` after
-onboarding, inside or after the same unit of work, moving the same clock forward.
+After onboarding come March 2026's usage (imported and rated) and, with the clock moved to
+:data:`BILL_NOW`, the bill run of 1 April that issues every account's first invoice; the
+PDF and ISDOC documents of those invoices are written to ``<data_dir>/documents``. The
+supplier on them is the demo operator of the settings' defaults (environment variables are
+not read), so the documents are the same bytes on every machine.
 
 Re-running: the demo builds only on an empty database (no customers, no catalog) and
 refuses otherwise with :class:`DemoExistsError`; :func:`reset_demo` empties what an
@@ -35,6 +38,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from linka.billing.export import DocumentFormat, Selection, export_documents
+from linka.billing.runs import run_bill_run
 from linka.catalog.compile import compile_catalog
 from linka.catalog.services import load_catalog
 from linka.catalog.tables import CatalogVersionRow
@@ -48,20 +53,26 @@ from linka.demo.month import run_month
 from linka.demo.summary import DemoSummary, count_catalog, count_customers
 from linka.kernel.clock import FakeClock
 from linka.kernel.errors import LinkaError
+from linka.settings import Settings
 from linka.store.database import Database
 from linka.store.digest import digest_database
 from linka.store.registry import metadata
 from linka.subscriptions.model import LineStatus
 from linka.subscriptions.onboarding import onboard_customers
 from linka.subscriptions.services import change_line_status
+from linka.usage.store import UsageStore
 
 DEMO_TODAY = date(2026, 3, 31)
 DEMO_NOW = datetime(2026, 3, 31, 8, 0, tzinfo=UTC)  # 10:00 in Prague (summer time)
+BILL_DATE = date(2026, 4, 1)  # the first bill run: March's usage, April's fees in advance
+BILL_SINCE = date(2026, 3, 1)
+BILL_NOW = datetime(2026, 4, 1, 5, 0, tzinfo=UTC)  # 7:00 in Prague
+DOCUMENT_FORMATS = (DocumentFormat.PDF, DocumentFormat.ISDOC)
 DEMO_ACTOR = Actor("linka demo", "demo")
 DECK_PREFIXES = 5_000
 CATALOG_FOLDER = "catalog"
 DECK_FILE = "decks/international.csv"
-OWNED_FOLDERS = ("catalog", "usage", "cdr")  # what the demo writes into the data directory
+OWNED_FOLDERS = ("catalog", "usage", "cdr", "documents")  # what the demo writes in data_dir
 PACKAGED_CATALOG = Path(__file__).with_name("catalog")
 
 
@@ -81,10 +92,13 @@ def build_demo(
     seed: int = 1,
     customers: int = 1000,
     records: int = 1_000_000,
+    bill: bool = True,
+    documents: bool = True,
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Build the demo operator into ``database`` (empty) and ``data_dir``; return what it holds.
 
+    ``bill=False`` stops after rating; ``documents=False`` bills without writing files.
     Raises :class:`DemoExistsError` when the database already has customers or a catalog.
     """
     report = progress or _quiet
@@ -142,6 +156,22 @@ def build_demo(
             timezone=catalog.manifest.timezone,
             progress=report,
         )
+    billed = exported = None
+    if bill:
+        store = UsageStore.in_data_dir(data_dir)
+        config = Settings.model_construct()  # the demo operator, whatever the environment says
+        with _timed(timings, "bill run"):
+            clock.set(BILL_NOW)
+            billed = run_bill_run(
+                database, store, BILL_DATE, since=BILL_SINCE, clock=clock, settings=config,
+                issue=True, progress=report,
+            )  # fmt: skip
+        if documents:
+            with _timed(timings, "documents"):
+                exported = export_documents(
+                    database, store, data_dir / "documents", DOCUMENT_FORMATS,
+                    Selection(run_id=billed.run_id), config, progress=report,
+                )  # fmt: skip
     with database.session() as session:
         with _timed(timings, "digest"):
             report("computing the digest", 0, 1)
@@ -160,6 +190,8 @@ def build_demo(
         digest=digest.sha256,
         timings=timings,
         month=month,
+        bill=billed,
+        documents=exported,
     )
 
 

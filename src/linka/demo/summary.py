@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
+from linka.billing.export import ExportResult
+from linka.billing.runs import BillRunResult
 from linka.catalog.services import version_for
 from linka.catalog.tables import DeckRateRow, FeeRow, OfferingRow, RateRow, TariffRow
 from linka.customers.tables import BillingAccountRow, CustomerRow
@@ -86,6 +88,8 @@ class DemoSummary:
     digest: str
     timings: dict[str, float] = field(default_factory=dict)
     month: MonthSummary | None = None
+    bill: BillRunResult | None = None
+    documents: ExportResult | None = None
 
 
 def count_catalog(session: Session, on: date) -> CatalogFigures:

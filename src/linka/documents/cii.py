@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from importlib.resources import files
 
 from lxml import etree
@@ -29,6 +28,7 @@ from linka.documents.codes import (
 )
 from linka.documents.errors import DocumentError, InvalidDocumentError
 from linka.documents.model import DocumentKind, DocumentParty, InvoiceDocument
+from linka.documents.xsd import xml_schema
 
 GUIDELINE = "urn:cen.eu:en16931:2017"
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -224,9 +224,8 @@ def _payment_means(settlement: etree._Element, document: InvoiceDocument) -> Non
     _el(institution, "ram:BICID", bank.bic)
 
 
-@cache
 def _schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(files("facturx").joinpath(XSD))))
+    return xml_schema(str(files("facturx").joinpath(XSD)))
 
 
 def validate_cii(xml: bytes) -> list[str]:

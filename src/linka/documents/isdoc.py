@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -37,6 +36,7 @@ from lxml import etree
 from linka.documents.codes import amount_text, price_text, quantity_text, xml_sign
 from linka.documents.errors import DocumentError, InvalidDocumentError
 from linka.documents.model import DocumentKind, DocumentParty, InvoiceDocument
+from linka.documents.xsd import xml_schema
 
 NAMESPACE = "http://isdoc.cz/namespace/2013"
 VERSION = "6.0.2"
@@ -239,9 +239,8 @@ def _payment_means(root: etree._Element, document: InvoiceDocument) -> None:
     _sub(details, "VariableSymbol", document.variable_symbol)
 
 
-@cache
 def _schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+    return xml_schema(str(SCHEMA))
 
 
 def _decimal(root: etree._Element, path: str) -> Decimal:

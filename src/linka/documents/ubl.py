@@ -24,7 +24,6 @@ negative prices.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import cache
 from importlib.resources import files
 
 from lxml import etree
@@ -41,6 +40,7 @@ from linka.documents.codes import (
 )
 from linka.documents.errors import DocumentError, InvalidDocumentError
 from linka.documents.model import DocumentKind, DocumentParty, InvoiceDocument
+from linka.documents.xsd import xml_schema
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -248,10 +248,8 @@ def _payment_means(root: etree._Element, document: InvoiceDocument) -> None:
     _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", bank.bic)
 
 
-@cache
 def _schema(kind: DocumentKind) -> etree.XMLSchema:
-    path = files("facturx").joinpath(_XSD[kind])
-    return etree.XMLSchema(etree.parse(str(path)))
+    return xml_schema(str(files("facturx").joinpath(_XSD[kind])))
 
 
 def validate_ubl(xml: bytes) -> list[str]:

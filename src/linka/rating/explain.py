@@ -46,7 +46,7 @@ def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) 
         store,
         rated_usage(session, store, period).filter(pl.col("line_id").is_in(line_ids)).collect(),
     )
-    sources = _rule_sources(session, rated)
+    sources = rule_sources(session, rated)
     records = (
         rated.join(sources, on=["version_id", "tariff_id", "rule_id"], how="left")
         .sort("start", "path", "row")
@@ -86,7 +86,7 @@ def explain_line(session: Session, store: UsageStore, msisdn: str, period: str) 
     return ExplainedLine(records, totals)
 
 
-def _rule_sources(session: Session, rated: pl.DataFrame) -> pl.DataFrame:
+def rule_sources(session: Session, rated: pl.DataFrame) -> pl.DataFrame:
     """(version, tariff, rule) → the file:line that set the rule's price."""
     frames = []
     used = rated.select("version_id", "tariff_id").drop_nulls().unique()

@@ -53,10 +53,20 @@ def scan_codes(folder: Path) -> pl.LazyFrame:
     return pl.scan_parquet(folder / USAGE)
 
 
-def scan_decoded(folder: Path) -> pl.LazyFrame:
-    """The run's records with names instead of codes (status text, tariff, rule, …)."""
+def scan_decoded(folder: Path, keep: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The run's records with names instead of codes (status text, tariff, rule, …).
+
+    ``keep``, when given, is inner-joined on the columns it shares with the records (e.g.
+    ``line_id`` and ``period_start``; its other columns are carried along) before the
+    codes are decoded, so only the wanted records get their text columns.
+    """
     tables = read_tables(folder)
     codes = {name: table for name, table in tables.items() if name != FILES}
-    return decode(scan_codes(folder), codes).join(
+    records = scan_codes(folder)
+    if keep is not None:
+        shared = set(records.collect_schema().names())
+        on = [name for name in keep.collect_schema().names() if name in shared]
+        records = records.join(keep, on=on, how="inner")
+    return decode(records, codes).join(
         tables[FILES].lazy(), on="file_no", how="left", maintain_order="left"
     )
