@@ -83,32 +83,18 @@ def run_rating_benchmark(
     reference_lines: int = 40,
 ) -> RatingFigures:
     import_records = records if import_records is None else import_records
-    clock = FakeClock(CLOCK_AT)
     with workdir() as work, scratch_database(database_url, work) as database:
         url = database.url.render_as_string(hide_password=False)
-        catalog = compile_catalog(write_demo_catalog(work, seed=1))
         customers = max(50, records // RECORDS_PER_CUSTOMER)
-        with database.session() as session:
-            load_catalog(session, catalog, source="bench", clock=clock)
-            onboard_customers(
-                session,
-                generate_customers(customers, 1, date(2026, 3, 31)),
-                clock=clock,
-                actor=Actor("bench", "bench"),
-                source="bench",
-            )
-        lines = demo_lines(database)
-        international = sorted(
-            catalog.decks[DECK_FILE]["prefix"].unique().to_list(), key=lambda p: (len(p), p)
-        )
+        lines, international = demo_operator(database, work, customers)
         store = UsageStore(work / "usage")
-        _store_month(database, store, usage_records(lines, international, MONTH, records, 1))
+        store_month(database, store, usage_records(lines, international, MONTH, records, 1))
         switch = work / "Master.csv"
         write_switch_file(lines, international, MONTH, import_records, 2, switch)
-        rated = _in_child(_rate_child, url, str(store.root))
+        rated = in_child(_rate_child, url, str(store.root))
         reference = _reference(database, store, reference_lines)
         # last: its batch joins the register, which the two steps above must not see
-        imported = _in_child(_import_child, url, str(work / "import-store"), str(switch))
+        imported = in_child(_import_child, url, str(work / "import-store"), str(switch))
         return RatingFigures(
             records=rated["records"],
             records_per_s=round(rated["records"] / rated["seconds"]),
@@ -132,7 +118,26 @@ def as_dict(figures: RatingFigures) -> dict[str, Any]:
     return asdict(figures)
 
 
-def _store_month(database: Database, store: UsageStore, records: pl.DataFrame) -> None:
+def demo_operator(database: Database, work: Path, customers: int) -> tuple[pl.DataFrame, list[str]]:
+    """The demo catalog and ``customers`` demo customers; their lines and the deck's prefixes."""
+    clock = FakeClock(CLOCK_AT)
+    catalog = compile_catalog(write_demo_catalog(work, seed=1))
+    with database.session() as session:
+        load_catalog(session, catalog, source="bench", clock=clock)
+        onboard_customers(
+            session,
+            generate_customers(customers, 1, date(2026, 3, 31)),
+            clock=clock,
+            actor=Actor("bench", "bench"),
+            source="bench",
+        )
+    international = sorted(
+        catalog.decks[DECK_FILE]["prefix"].unique().to_list(), key=lambda p: (len(p), p)
+    )
+    return demo_lines(database), international
+
+
+def store_month(database: Database, store: UsageStore, records: pl.DataFrame) -> None:
     """Register the month's records as one batch (the Parquet input of the benchmark)."""
     with database.session() as session:
         batch = UsageBatchRow(
@@ -150,7 +155,7 @@ def _store_month(database: Database, store: UsageStore, records: pl.DataFrame) -
             )
 
 
-def _in_child(function: Any, *args: Any) -> dict[str, Any]:
+def in_child(function: Any, *args: Any) -> dict[str, Any]:
     """Run ``function`` in a fresh process: its time and peak memory are its own."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()

@@ -7,6 +7,7 @@ import json
 import typer
 from rich.table import Table
 
+from linka.benchmarks import billrun as billrun_bench
 from linka.benchmarks import catalog as catalog_bench
 from linka.benchmarks import rating as rating_bench
 from linka.cli.runtime import console, user_errors
@@ -61,3 +62,16 @@ def rating(
     """Import (Asterisk CSV) and rate (Parquet store) a month for the demo operator."""
     figures = rating_bench.run_rating_benchmark(records, import_records, database_url)
     show("Usage import and rating", rating_bench.as_dict(figures), as_json)
+
+
+@app.command("billrun")
+@user_errors
+def billrun(
+    accounts: int = typer.Option(100_000, min=1, help="Billing accounts (~1.26 lines each)."),
+    pdfs: int = typer.Option(200, min=1, help="Invoices to render as PDF for the throughput."),
+    database_url: str | None = DATABASE_URL,
+    as_json: bool = JSON,
+) -> None:
+    """Bill run with issuing for a rated month (100 records per account), then PDFs."""
+    figures = billrun_bench.run_billrun_benchmark(accounts, database_url, pdfs)
+    show("Bill run and documents", billrun_bench.as_dict(figures), as_json)
