@@ -194,3 +194,26 @@ def test_an_offering_missing_from_the_catalog_is_a_clear_problem(book: Pricebook
     broken = account(line((date(2026, 3, 1), None, "mobile-2030", "active")))
     with pytest.raises(AccountProblemError, match="offering 'mobile-2030' is not in catalog"):
         bill_account(AccountInputs(broken), book, date(2026, 4, 1), SINCE, round_to_whole=True)
+
+
+def test_a_tax_point_without_a_vat_rate_is_a_clear_problem(catalog_dir: Path):
+    # given the standard rate ends on 15 March 2026 in the catalog (an edit gone wrong)
+    taxes = catalog_dir / "taxes.yaml"
+    text = taxes.read_text(encoding="utf-8")
+    taxes.write_text(
+        text.replace("    valid_from: 2013-01-01\n  - code: reduced", "    valid_from: 2013-01-01\n"
+                     "    valid_to: 2026-03-15\n  - code: reduced", 1),
+        encoding="utf-8",
+    )  # fmt: skip
+    book = Pricebook((compile_catalog(catalog_dir),))
+    customer = account(line((date(2026, 3, 1), None, "mobile-basic", "active")))
+    # then March (tax point 31 March) cannot be billed, and the reason names the rate
+    with pytest.raises(AccountProblemError, match=r"20000001: .*standard"):
+        bill_account(AccountInputs(customer), book, date(2026, 4, 1), SINCE, round_to_whole=True)
+    # while February's bill (tax point 28 February) still can
+    assert (
+        bill_account(
+            AccountInputs(customer), book, date(2026, 3, 1), date(2026, 2, 1), round_to_whole=True
+        )
+        is not None
+    )
