@@ -66,6 +66,7 @@ class BillRunFigures:
     usage_rows_per_pdf: float
     document_load_per_s: float
     database: str
+    steps: dict[str, float]  # the bill run's: load_s, bill_s, store_s
 
 
 def run_billrun_benchmark(
@@ -109,6 +110,7 @@ def run_billrun_benchmark(
             ),
             document_load_per_s=round(len(documents[0]) / documents[1], 1),
             database=database.dialect,
+            steps=billed["steps"],
         )
 
 
@@ -132,6 +134,7 @@ def _bill_child(url: str, store_root: str) -> dict[str, Any]:
         "invoices": result.issued,
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),
+        "steps": {name: round(value, 2) for name, value in result.steps.items()},
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from linka.customers.tables import BillingAccountRow, CustomerRow
@@ -36,31 +36,39 @@ def supplier(settings: Settings) -> dict[str, Any]:
     }
 
 
+# Billing address of the account where it has one, else the customer's own.
+ADDRESS = ("street", "city", "postal_code", "country")
+SNAPSHOT = ("name", "customer_number", "account_number", "ico", "dic", "email", "phone",
+            "payment_method", "iban", *ADDRESS)  # fmt: skip
+
+
 def customers(session: Session, account_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """Per account: the customer's details for the invoice header (billing address first)."""
+    account, customer = BillingAccountRow, CustomerRow
     rows = session.execute(
-        select(BillingAccountRow, CustomerRow)
-        .join(CustomerRow, CustomerRow.id == BillingAccountRow.customer_id)
-        .where(BillingAccountRow.id.in_(list(account_ids)))
-    ).all()
+        select(
+            account.id.label("account_id"),
+            customer.name,
+            customer.number.label("customer_number"),
+            account.number.label("account_number"),
+            customer.ico,
+            customer.dic,
+            func.coalesce(account.billing_email, customer.email).label("email"),
+            customer.phone,
+            account.payment_method,
+            account.iban,
+            account.billing_street.is_not(None).label("billing_address"),
+            *(getattr(account, f"billing_{part}").label(f"billing_{part}") for part in ADDRESS),
+            *(getattr(customer, part).label(part) for part in ADDRESS),
+        )
+        .join(customer, customer.id == account.customer_id)
+        .where(account.id.in_(list(account_ids)))
+    ).mappings()
     result = {}
-    for account, customer in rows:
-        billing_address = account.billing_street is not None
-        result[account.id] = {
-            "name": customer.name,
-            "customer_number": customer.number,
-            "account_number": account.number,
-            "ico": customer.ico,
-            "dic": customer.dic,
-            "email": account.billing_email or customer.email,
-            "phone": customer.phone,
-            "street": account.billing_street if billing_address else customer.street,
-            "city": account.billing_city if billing_address else customer.city,
-            "postal_code": (
-                account.billing_postal_code if billing_address else customer.postal_code
-            ),
-            "country": (account.billing_country if billing_address else customer.country) or "CZ",
-            "payment_method": account.payment_method,
-            "iban": account.iban,
-        }
+    for row in rows:
+        values = {key: row[key] for key in SNAPSHOT}
+        if row["billing_address"]:
+            values |= {part: row[f"billing_{part}"] for part in ADDRESS}
+        values["country"] = values["country"] or "CZ"
+        result[row["account_id"]] = values
     return result

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import polars as pl
-from sqlalchemy import JSON, Boolean, Date, DateTime, Table
+from sqlalchemy import JSON, Boolean, Date, DateTime, Table, text
 from sqlalchemy.orm import Session
 
 from linka.store.types import Amount, UTCDateTime
@@ -48,6 +48,32 @@ def bulk_insert(session: Session, target: Any, frame: pl.DataFrame) -> int:
             f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})', rows
         )
     return frame.height
+
+
+def reserve_ids(session: Session, target: Any, count: int) -> list[int]:
+    """``count`` new primary keys of ``target`` (an integer ``id``), ascending.
+
+    Rows inserted with these ids can go through :func:`bulk_insert` (COPY), where an
+    ``INSERT … RETURNING`` of many rows costs more in the driver than in the database. On
+    PostgreSQL they come from the column's sequence; on SQLite they follow the largest id,
+    which is safe because a linka transaction holds SQLite's write lock from its start.
+    """
+    if count <= 0:
+        return []
+    table = _table(target)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        ids = connection.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": f'"{table.name}"', "n": count},
+        ).scalars()
+        return sorted(ids)
+    if connection.dialect.name == "sqlite":
+        last = connection.execute(text(f'SELECT COALESCE(MAX(id), 0) FROM "{table.name}"')).scalar()
+        return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
+    raise ValueError(f"linka stores data in PostgreSQL or SQLite, not {connection.dialect.name}")
 
 
 def _sqlite_frame(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
