@@ -11,21 +11,12 @@ from rich.table import Table
 from linka.billing import services
 from linka.billing.runs import BillRunResult, run_bill_run
 from linka.cli import runtime
-from linka.cli.runtime import console, fail, open_database, phase_progress, user_errors
+from linka.cli.runtime import console, fail, open_database, parse_day, phase_progress, user_errors
 from linka.kernel.clock import local_today
 from linka.kernel.errors import LinkaError
 from linka.usage.store import UsageStore
 
 app = typer.Typer(help="Bill runs, discounts, adjustments and one-time charges.")
-
-
-def parse_day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise LinkaError(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def parse_amount(text: str, option: str) -> Decimal:

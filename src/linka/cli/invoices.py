@@ -16,12 +16,12 @@ from linka.billing.model import InvoiceStatus
 from linka.billing.runs import issue_drafts
 from linka.billing.tables import InvoiceRow
 from linka.cli import runtime
-from linka.cli.billing import parse_day
 from linka.cli.runtime import (
     console,
     fail,
     frame_table,
     open_database,
+    parse_day,
     phase_progress,
     user_errors,
 )

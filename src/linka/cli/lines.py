@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.table import Table
 
 from linka.cli import customers as customers_cli
 from linka.cli import runtime
-from linka.cli.runtime import console, open_database, user_errors
+from linka.cli.runtime import console, open_database, parse_day, user_errors
 from linka.customers.errors import InvalidInputError
-from linka.customers.identifiers import parse_date
 from linka.customers.tables import BillingAccountRow, CustomerRow
-from linka.kernel.errors import LinkaError
 from linka.subscriptions import services
 from linka.subscriptions.bulk import LineInput
 from linka.subscriptions.model import TRANSITIONS, LineStatus
@@ -72,12 +68,7 @@ def status(
     on: str = typer.Option(None, "--date", help="Effective date YYYY-MM-DD (default today)."),
 ) -> None:
     """Move a line to another status; the lifecycle table decides what is allowed."""
-    effective: date | None = None
-    if on is not None:
-        try:
-            effective = parse_date(on)
-        except ValueError as exc:
-            raise LinkaError(f"--date: {exc}") from None
+    effective = parse_day(on, "--date")
     with open_database() as database, database.session() as session:
         try:
             change = services.change_line_status(
@@ -107,12 +98,7 @@ def offering(
     on: str = typer.Option(None, "--date", help="Effective date YYYY-MM-DD (default today)."),
 ) -> None:
     """Move a line to another offering; the next bill credits and charges pro rata."""
-    effective: date | None = None
-    if on is not None:
-        try:
-            effective = parse_date(on)
-        except ValueError as exc:
-            raise LinkaError(f"--date: {exc}") from None
+    effective = parse_day(on, "--date")
     with open_database() as database, database.session() as session:
         try:
             change = services.change_line_offering(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -118,3 +119,13 @@ def frame_table(frame: pl.DataFrame, title: str | None = None) -> Table:
     for row in frame.iter_rows():
         table.add_row(*("" if value is None else str(value) for value in row))
     return table
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    """A YYYY-MM-DD option value (None when not given), or a user error naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise LinkaError(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
