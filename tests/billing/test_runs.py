@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DatabaseError
 
 from linka.billing.corrections import credit_invoice
-from linka.billing.runs import issue_drafts, run_bill_run
+from linka.billing.runs import approve_drafts, issue_drafts, run_bill_run
 from linka.billing.tables import InvoiceLineRow, InvoiceRow
 from linka.customers.tables import BillingAccountRow
 from linka.demo.operator import build_demo
@@ -126,11 +126,17 @@ def test_drafts_are_issued_later_in_number_order(operator: tuple[Database, Usage
     run = bill(db, store, issue=False)
     assert {i.status for i in invoices(db)} == {"draft"}
     assert bill(db, store, issue=False).invoices == 0  # drafts count as invoiced
+    ids = [i.id for i in invoices(db)]
+    with db.session() as session:  # the billing team reviews the first half
+        assert approve_drafts(session, ids[: len(ids) // 2], clock=CLOCK) == len(ids) // 2
+        assert approve_drafts(session, ids[: len(ids) // 2], clock=CLOCK) == 0  # already
+    assert [i.status for i in invoices(db)].count("approved") == len(ids) // 2
     with db.session() as session:
-        numbers = issue_drafts(
-            session, [i.id for i in invoices(db)], issue_date=RUN, clock=CLOCK, settings=SETTINGS
-        )
+        numbers = issue_drafts(session, ids, issue_date=RUN, clock=CLOCK, settings=SETTINGS)
     assert numbers == [f"FA2026{n:06d}" for n in range(1, run.invoices + 1)]
+    assert {i.status for i in invoices(db)} == {"issued"}
+    with db.session() as session:
+        assert approve_drafts(session, ids, clock=CLOCK) == 0  # issued ones stay issued
 
 
 def test_two_runs_issuing_at_once_share_the_numbers_without_gaps(

@@ -338,6 +338,20 @@ def store_lines(session: Session, invoices: list[tuple[int, InvoiceDraft]]) -> N
     )  # fmt: skip
 
 
+def approve_drafts(session: Session, invoice_ids: Sequence[int], *, clock: Clock) -> int:
+    """Mark drafts as reviewed (draft → approved); returns how many changed."""
+    approved = session.scalars(
+        update(InvoiceRow)
+        .where(
+            InvoiceRow.id.in_(list(invoice_ids)),
+            InvoiceRow.status == InvoiceStatus.DRAFT.value,
+        )
+        .values(status=InvoiceStatus.APPROVED.value, approved_at=clock.now())
+        .returning(InvoiceRow.id)
+    ).all()
+    return len(approved)
+
+
 def issue_drafts(
     session: Session,
     invoice_ids: Sequence[int],

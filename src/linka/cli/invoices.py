@@ -13,7 +13,7 @@ from linka.billing.corrections import credit_invoice
 from linka.billing.explain import explain_invoice
 from linka.billing.export import DocumentFormat, Selection, export_documents
 from linka.billing.model import InvoiceStatus
-from linka.billing.runs import issue_drafts
+from linka.billing.runs import approve_drafts, issue_drafts
 from linka.billing.tables import InvoiceRow
 from linka.cli import runtime
 from linka.cli.runtime import (
@@ -106,24 +106,53 @@ def show(reference: str = typer.Argument(..., help="Invoice number, or #id of a 
             console.print(note)
 
 
+def _selected(run: int | None, references: list[str] | None, *statuses: InvoiceStatus) -> list[int]:
+    """The invoices of a run in these statuses, or the ones named."""
+    with open_database() as database, database.session() as session:
+        if run is None:
+            return [services.find_document(session, r).id for r in references or []]
+        return sorted(
+            invoice.id
+            for status in statuses
+            for invoice, _ in services.list_invoices(
+                session, run_id=run, status=status.value, limit=10_000_000
+            )
+        )
+
+
+@app.command("approve")
+@user_errors
+def approve(
+    run: int = typer.Option(None, help="Approve the drafts of this bill run."),
+    references: list[str] = typer.Argument(None, help="Or these drafts (#id)."),
+) -> None:
+    """Mark drafts as reviewed (draft → approved); `issue` then numbers them."""
+    ids = _selected(run, references, InvoiceStatus.DRAFT)
+    with open_database() as database, database.session() as session:
+        count = approve_drafts(session, ids, clock=runtime.clock())
+    console.print(f"approved {count:,} drafts")
+
+
 @app.command("issue")
 @user_errors
 def issue(
-    run: int = typer.Option(None, help="Issue the drafts of this bill run."),
+    run: int = typer.Option(None, help="Issue the drafts and approved invoices of this run."),
     references: list[str] = typer.Argument(None, help="Or these drafts (#id)."),
     on: str = typer.Option(None, "--date", help="Issue date (default today)."),
+    approved_only: bool = typer.Option(
+        False, "--approved-only", help="With --run: only what was approved."
+    ),
 ) -> None:
     """Number and issue drafts: from then on they never change."""
     settings = runtime.settings()
     issue_date = parse_day(on, "--date") or local_today(runtime.clock(), settings.timezone)
+    statuses = (
+        (InvoiceStatus.APPROVED,)
+        if approved_only
+        else (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED)
+    )
+    ids = _selected(run, references, *statuses)
     with open_database() as database, database.session() as session:
-        if run is not None:
-            rows = services.list_invoices(
-                session, run_id=run, status=InvoiceStatus.DRAFT.value, limit=10_000_000
-            )
-            ids = [invoice.id for invoice, _ in rows]
-        else:
-            ids = [services.find_document(session, r).id for r in references or []]
         numbers = issue_drafts(
             session, ids, issue_date=issue_date, clock=runtime.clock(), settings=settings
         )
