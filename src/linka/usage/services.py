@@ -114,7 +114,9 @@ def import_usage(
     rejects: list[pl.DataFrame] = []
     try:
         for part in itertools.chain([] if first is None else [first], parts):
-            records = fill_msisdn_from_imsi(part.records, directory)
+            records = part.records
+            if records.get_column("imsi").null_count() < records.height:
+                records = fill_msisdn_from_imsi(records, directory)
             fresh = earlier.without_earlier(records)
             known = known_line(fresh, directory)
             if known.all():  # the common case: no copies

@@ -7,13 +7,13 @@ records in the store's column types with exact ``raw_ref``, and the part's rejec
 :func:`collect` turns a stream back into one :class:`Parsed` (tests, small files).
 
 How a CSV stream runs: the calling thread reads the file block by block into reused
-buffers, feeds the SHA-256 (hashlib releases the GIL) and counts the lines of each block,
-so every block knows its first line number before it is parsed; it hands blocks to
-:data:`THREADS` worker threads that parse and normalise them (Arrow and Polars release
-the GIL, so they really run in parallel). Results come back in file order; within-file
-duplicates are then found against the ids of earlier blocks
-(:mod:`linka.usage.formats.dedup`). At most ``THREADS + 1`` blocks are in flight, which
-bounds memory.
+buffers and counts the lines of each block, so every block knows its first line number
+before it is parsed; a helper thread feeds the SHA-256 (hashlib releases the GIL); it
+hands blocks to :data:`THREADS` worker threads that parse and normalise them (Arrow and
+Polars release the GIL, so they really run in parallel). Results come back in file
+order; within-file duplicates are then found against the ids of earlier blocks
+(:mod:`linka.usage.formats.dedup`). At most ``THREADS + 2`` blocks are in flight (one
+more than the workers can hold, so none waits for work), which bounds memory.
 """
 
 from __future__ import annotations
@@ -212,26 +212,25 @@ class CsvStream(RecordStream):
         rows = parse_block(block, self.layout)
         accepted, rejected = self.process(rows.frame)
         records = record_frame(accepted, self.path.name, self.constants)
-        lines = rejected.get_column("line").to_list()
-        texts = _texts(block, lines)
-        rejects = pl.concat(
-            [
-                pl.DataFrame(
-                    {
-                        "line": [bad.line for bad in rows.malformed],
-                        "reason": [RejectReason.MALFORMED.value] * len(rows.malformed),
-                        "detail": [bad.detail for bad in rows.malformed],
-                        "raw": [bad.raw for bad in rows.malformed],
-                    },
-                    schema={"line": pl.Int64, **_REASONS},
-                ),
-                rejected.select("line", "reason", "detail").with_columns(
-                    pl.Series("raw", [texts[line] for line in lines], dtype=pl.String)
-                ),
-            ]
-        ).sort("line")
+        rejects = _NO_REJECTS
+        if rows.malformed or rejected.height:
+            lines = rejected.get_column("line").to_list()
+            texts = _texts(block, lines)
+            malformed = pl.DataFrame(
+                {
+                    "line": [bad.line for bad in rows.malformed],
+                    "reason": [RejectReason.MALFORMED.value] * len(rows.malformed),
+                    "detail": [bad.detail for bad in rows.malformed],
+                    "raw": [bad.raw for bad in rows.malformed],
+                },
+                schema=_LINE_REJECTS,
+            )
+            normalised = rejected.select("line", "reason", "detail").with_columns(
+                pl.Series("raw", [texts[line] for line in lines], dtype=pl.String)
+            )
+            rejects = self._ref(pl.concat([malformed, normalised]).sort("line"))
         hashed = self._seen.hashed(records.get_column("record_id"))
-        return _BlockResult(records, hashed, self._ref(rejects), rows.read)
+        return _BlockResult(records, hashed, rejects, rows.read)
 
     def _ref(self, rejects: pl.DataFrame) -> pl.DataFrame:
         ref = pl.concat_str(pl.lit(f"{self.path.name}:"), pl.col("line").cast(pl.String))
@@ -279,7 +278,10 @@ class CsvStream(RecordStream):
         return found.filter(pl.col("line").is_in(pl.Series(lines).implode()))
 
 
-_REASONS = {"reason": pl.String, "detail": pl.String, "raw": pl.String}
+_LINE_REJECTS = pl.Schema(
+    {"line": pl.Int64, "reason": pl.String, "detail": pl.String, "raw": pl.String}
+)
+_NO_REJECTS = pl.DataFrame(schema={"line": pl.Int64, **REJECT_FRAME_SCHEMA})
 
 
 def _texts(block: Block, lines: list[int]) -> dict[int, str]:
