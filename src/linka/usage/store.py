@@ -45,7 +45,8 @@ from linka.usage.records import DIRECTION_ENUM, RECORD_FRAME_SCHEMA, SERVICE_ENU
 COMPRESSION: Final = "lz4"  # fast to write and read; zstd is smaller but slower to write
 ROW_GROUP: Final = 65_536
 FLUSH_ROWS: Final = 1_000_000  # records buffered (about 150 MB) before all days are written
-WRITES_AHEAD: Final = 4  # files handed to the writer thread and not yet written
+WRITES_AHEAD: Final = 4  # files handed to the writer threads and not yet written
+WRITERS: Final = 2  # at the end of a file the last days are written side by side
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class BatchWriter:
         self._staged.append(_Staged(kind, day, number, temporary, frame.height))
         self._wait(WRITES_AHEAD - 1)
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="linka-write")
+            self._pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="linka-write")
         target = self.store.absolute(temporary)
         self._writes.append(self._pool.submit(_write, target, frame, sort=kind == "records"))
 
