@@ -29,7 +29,7 @@ from linka.usage import services
 from linka.usage import store as usage_store
 from linka.usage.formats import csvlines
 from linka.usage.services import import_usage, reprocess_suspense
-from linka.usage.store import UsageStore
+from linka.usage.store import UsageStore, by_line
 from linka.usage.tables import UsageBatchFileRow, UsageBatchRow
 
 CLOCK = FakeClock(datetime(2026, 4, 1, 6, 0, tzinfo=UTC))
@@ -206,6 +206,19 @@ def test_records_delivered_again_are_found_across_days_and_parts(
     # then exactly the repeated ones are dropped as duplicates
     assert (result.read, result.accepted, result.duplicates) == (60, 30, 30)
     assert totals(operator, store) == (120, Decimal("3.7190") * 120)
+
+
+@pytest.mark.parametrize(
+    ("rows", "span", "nulls"),
+    [(0, 10, False), (1, 10, False), (5000, 7, False), (5000, 10**15, False), (500, 9, True)],
+)
+def test_files_are_sorted_by_line_keeping_file_order(rows: int, span: int, nulls: bool) -> None:
+    lines = pl.Series("line_msisdn", [420_000_000_000 + i * 7919 % span for i in range(rows)])
+    if nulls:
+        lines = lines.scatter([1, 5, 7], None)
+    frame = pl.DataFrame({"line_msisdn": lines, "n": range(rows)})
+    expected = frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
+    assert by_line(frame).equals(expected)
 
 
 def test_records_of_an_unknown_number_wait_and_are_released(operator: Database, tmp_path: Path):
