@@ -284,7 +284,12 @@ def write_gpc(statement: Statement) -> bytes:
             credit += entry.amount
         counter_prefix, counter_number = account_digits(entry.counterparty_account)
         document = entry.reference.removeprefix(f"{statement.account}/")
-        document = "" if "/" in document else document
+        document = "" if "/" in document else document  # a stand-in, not the bank's id
+        transaction_id = ""
+        if len(document) > 13:  # longer ids travel in a 076 record, as ČSOB's do
+            if len(document) > 26:
+                raise ValueError(f"GPC carries an entry id of 26 characters, not {document!r}")
+            document, transaction_id = "", document
         constant = (entry.constant_symbol or "").zfill(4)
         if len(constant) > 4:
             raise ValueError(f"GPC carries a constant symbol of 4 digits, not {constant}")
@@ -295,6 +300,8 @@ def write_gpc(statement: Statement) -> bytes:
             f"{(entry.specific_symbol or '').zfill(10)}{gpc_date(entry.value_date)}"
             f"{gpc_text(entry.counterparty_name, 20)}0{kind}{gpc_date(entry.booking_date)}"
         )
+        if transaction_id:
+            lines.append(f"076{transaction_id:<26}{gpc_date(entry.booking_date)}".ljust(WIDTH))
         message = entry.message or ""
         for record, start in (("078", 0), ("079", 70)):
             if len(message) > start:

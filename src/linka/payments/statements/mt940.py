@@ -198,7 +198,7 @@ class Mt940Reader:
                 if tag == "20":
                     blocks.append(Block())
                 elif not blocks:
-                    raise self.fail(number, f":{tag}:", "expected a statement to start with :20:")
+                    raise self.fail(number, f"tag {tag}", "expected a statement to start with :20:")
                 blocks[-1].fields.append((tag, line[start.end() :], number))
                 continues = True
             elif continues:
@@ -208,7 +208,7 @@ class Mt940Reader:
             else:
                 raise self.fail(number, "line", f"{line[:20]!r}; expected a field like :61:")
         if not blocks:
-            raise self.fail(1, ":20:", "no statement; expected an MT940 file")
+            raise self.fail(1, "tag 20", "no statement; expected an MT940 file")
         for block in blocks:
             self.statement(block)
         return self.statements
@@ -219,15 +219,15 @@ class Mt940Reader:
         match = BALANCE.fullmatch(value.strip())
         if match is None:
             raise self.fail(
-                line, f":{tag}:", f"{value!r}; expected C or D, YYMMDD, currency, amount"
+                line, f"tag {tag}", f"{value!r}; expected C or D, YYMMDD, currency, amount"
             )
         sign, day, code, amount = match.groups()
         record = f"line {line}"
-        code = self.amounts.currency(code, record, f":{tag}: currency")
+        code = self.amounts.currency(code, record, f"tag {tag} currency")
         if currency is not None and code != currency:
-            raise self.fail(line, f":{tag}: currency", f"{code}; expected {currency} as in :60F:")
-        value_ = self.amounts.parse(amount, code, record, f":{tag}: amount")
-        return (-value_ if sign == "D" else value_), self.day(day, line, f":{tag}: date"), code
+            raise self.fail(line, f"tag {tag} currency", f"{code}; expected {currency} as in :60F:")
+        value_ = self.amounts.parse(amount, code, record, f"tag {tag} amount")
+        return (-value_ if sign == "D" else value_), self.day(day, line, f"tag {tag} date"), code
 
     def statement(self, block: Block) -> None:
         reference, first = block.fields[0][1].strip(), block.fields[0][2]
@@ -244,7 +244,7 @@ class Mt940Reader:
                 opening = self.balance(value, line, tag, None)
             elif tag == "61":
                 if opening is None:
-                    raise self.fail(line, ":61:", "an entry before the opening balance :60F:")
+                    raise self.fail(line, "tag 61", "an entry before the opening balance :60F:")
                 lines.append((value, line, None))
             elif tag == "86":
                 if lines and lines[-1][2] is None and closing is None:
@@ -253,22 +253,19 @@ class Mt940Reader:
                 closing = self.balance(value, line, tag, opening[2] if opening else None)
             elif tag not in IGNORED:
                 raise self.fail(
-                    line,
-                    f":{tag}:",
+                    line, f"tag {tag}",
                     "unknown field; expected :25:, :28C:, :60F:, :61:, :86: or :62F:",
-                )
-        record = f"line {first}"
+                )  # fmt: skip
+        record = f"statement {reference} (line {first})"
         if account is None:
-            raise self.fail(
-                first, ":25:", f"missing in statement {reference}; expected the account"
-            )
+            raise StatementError(self.file, record, "tag 25", "missing; expected the account")
         if opening is None:
-            raise self.fail(
-                first, ":60F:", f"missing in statement {reference}; expected the opening balance"
+            raise StatementError(
+                self.file, record, "tag 60F", "missing; expected the opening balance"
             )
         if closing is None:
-            raise self.fail(
-                first, ":62F:", f"missing in statement {reference}; expected the closing balance"
+            raise StatementError(
+                self.file, record, "tag 62F", "missing; expected the closing balance"
             )
         iban, czech = account_pair(*((account, None) if account[:2].isalpha() else (None, account)))
         key = iban or czech or reference
@@ -291,10 +288,10 @@ class Mt940Reader:
         match = LINE.match(head)
         if match is None:
             raise self.fail(
-                line, ":61:",
+                line, "tag 61",
                 f"{head!r}; expected YYMMDD[MMDD], C/D/RC/RD, amount, type (NTRF), reference",
             )  # fmt: skip
-        valued = self.day(match["value"], line, ":61: value date")
+        valued = self.day(match["value"], line, "tag 61 value date")
         booked = valued
         if match["entry"]:
             month, day_ = int(match["entry"][:2]), int(match["entry"][2:])
@@ -305,9 +302,9 @@ class Mt940Reader:
                 booked = date(year, month, day_)
             except ValueError:
                 raise self.fail(
-                    line, ":61: booking date", f"{match['entry']!r}; expected MMDD"
+                    line, "tag 61 booking date", f"{match['entry']!r}; expected MMDD"
                 ) from None
-        amount = self.amounts.parse(match["amount"], currency, f"line {line}", ":61: amount")
+        amount = self.amounts.parse(match["amount"], currency, f"line {line}", "tag 61 amount")
         mark = match["mark"]
         if mark in ("D", "RC"):
             amount = -amount
@@ -365,8 +362,10 @@ def write_mt940(statement: Statement) -> bytes:
         f":28C:{statement.number or '1'}",
         balance("60F", statement.opening_balance, statement.from_date),
     ]
-    for entry in statement.entries:
+    for position, entry in enumerate(statement.entries, 1):
         own = entry.reference.removeprefix(key)
+        if own == f"{statement.statement_id}/{statement.number}/{position}":
+            own = ""  # the reader's stand-in for an entry without a bank reference
         end_to_end = entry.end_to_end_id or "NONREF"
         code = entry.bank_code or ""
         if len(own) > 16 or len(end_to_end) > 16 or not re.fullmatch(r"[NSF][A-Z0-9]{3}", code):
@@ -378,7 +377,7 @@ def write_mt940(statement: Statement) -> bytes:
         value = entry.value_date or entry.booking_date
         lines.append(
             f":61:{value:%y%m%d}{entry.booking_date:%m%d}{mark}{mt940_amount(entry.amount)}"
-            f"{code}{end_to_end}//{own}"
+            f"{code}{end_to_end}" + (f"//{own}" if own else "")
         )
         message = entry.message or ""
         name = entry.counterparty_name or ""
