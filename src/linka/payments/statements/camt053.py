@@ -219,7 +219,7 @@ class CamtReader:
         events = etree.iterparse(
             WithoutDefaultNamespace(BytesIO(data) if isinstance(data, bytes) else data),
             events=("end",),
-            tag=("{*}Ntry", "{*}Stmt", "{*}Ntfctn", "Ntry", "Stmt", "Ntfctn"),
+            tag=("{*}Ntry", "{*}Stmt", "{*}Ntfctn"),  # {*}: any namespace or none
             resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True,
             remove_comments=True, remove_pis=True,
         )  # fmt: skip
