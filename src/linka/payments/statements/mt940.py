@@ -312,7 +312,7 @@ class Mt940Reader:
         own = own.strip()
         details = information(info) if info is not None else Information()
         end_to_end = details.end_to_end_id or (own if own and own.upper() != "NONREF" else None)
-        symbols = details.symbols.or_else(tagged_symbols(end_to_end))
+        symbols = tagged_symbols(end_to_end).or_else(details.symbols)
         return StatementEntry(
             key + (bank_ref.strip() or fallback), booked, valued, amount, currency,
             symbols.variable, symbols.specific, symbols.constant,
