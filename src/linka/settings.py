@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -75,6 +75,51 @@ class Settings(BaseSettings):
     )
     credit_note_series: str = Field(default="DB", description="Number series of credit notes.")
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that sends e-mail. Unset: e-mail messages wait in the outbox.",
+    )
+    smtp_port: int = Field(default=587, description="SMTP port (587 submission, 25 relay).")
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login. Unset: no authentication."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before login."
+    )
+    smtp_from: str | None = Field(
+        default=None,
+        description="From address of e-mail. Unset: the operator name and billing e-mail.",
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="SMTP timeout in seconds.")
+    kannel_url: str | None = Field(
+        default=None,
+        description=(
+            "Kannel sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms. "
+            "Unset: SMS messages wait in the outbox."
+        ),
+    )
+    kannel_username: str | None = Field(default=None, description="Kannel sendsms-user name.")
+    kannel_password: SecretStr | None = Field(default=None, description="Its password.")
+    kannel_sender: str | None = Field(
+        default=None, description="Sender of SMS (number or alphanumeric). Unset: Kannel's."
+    )
+    kannel_smsc: str | None = Field(
+        default=None, description="Kannel smsc-id to route SMS through. Unset: Kannel routes."
+    )
+    kannel_timeout: float = Field(default=30.0, gt=0, description="Kannel timeout in seconds.")
+    outbox_batch: int = Field(
+        default=100, gt=0, description="Messages an outbox worker claims per batch."
+    )
+    outbox_max_attempts: int = Field(
+        default=12, gt=0, description="Attempts before an outbox message is marked failed."
+    )
+    outbox_backoff_seconds: int = Field(
+        default=60, gt=0, description="Wait after the first failed attempt; doubles each time."
+    )
+    outbox_backoff_max_seconds: int = Field(
+        default=21_600, gt=0, description="Longest wait between two attempts (6 hours)."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:

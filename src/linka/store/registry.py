@@ -3,6 +3,7 @@
 from linka.billing import tables as _billing_tables  # noqa: F401
 from linka.catalog import tables as _catalog_tables  # noqa: F401
 from linka.customers import tables as _customers_tables  # noqa: F401
+from linka.engagement import tables as _engagement_tables  # noqa: F401
 from linka.rating import tables as _rating_tables  # noqa: F401
 from linka.store.base import Base
 from linka.subscriptions import tables as _subscriptions_tables  # noqa: F401
