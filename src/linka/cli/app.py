@@ -14,6 +14,7 @@ from linka.cli import db as db_cli
 from linka.cli import demo as demo_cli
 from linka.cli import invoices as invoices_cli
 from linka.cli import lines as lines_cli
+from linka.cli import outbox as outbox_cli
 from linka.cli import rating as rating_cli
 from linka.cli import usage as usage_cli
 from linka.cli.runtime import console, settings
@@ -34,6 +35,7 @@ app.add_typer(usage_cli.app, name="usage")
 app.command("rate")(rating_cli.rate)
 app.add_typer(billing_cli.app, name="bill")
 app.add_typer(invoices_cli.app, name="invoices")
+app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(bench_cli.app, name="bench")
 app.command("demo")(demo_cli.demo)
 
