@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import pytest
 
 from linka.cli import runtime
@@ -103,6 +108,30 @@ def test_deliver_then_list(
     out = linka("outbox", "list", "--status", "suppressed", "--limit", "5")
     assert "eva@example.cz" in out
     assert "jan.novak" not in out
+
+
+@pytest.mark.usefixtures("queued")
+def test_the_loop_stops_on_sigterm_after_its_batch(
+    linka: Cli, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKA_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("LINKA_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("LINKA_SMTP_STARTTLS", "false")
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminate_when_delivered() -> None:
+        deadline = time.monotonic() + 20
+        while len(smtp_server.mailbox.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if signal.getsignal(signal.SIGTERM) is not before:  # only the worker's handler
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    terminator = threading.Thread(target=terminate_when_delivered)
+    terminator.start()
+    out = linka("outbox", "deliver", "--loop", "--interval", "0.2")
+    terminator.join()
+    assert out.strip() == "email: 2 sent, 0 to retry, 0 failed"  # idle rounds print nothing
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_config_hides_the_passwords(linka: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

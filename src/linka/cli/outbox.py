@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from signal import SIGINT, SIGTERM
 from types import FrameType
 
 import typer
@@ -71,12 +74,10 @@ def deliver(
             "(SMS); see docs/messaging.md"
         )
     batch = limit or config.outbox_batch
-    stop = threading.Event()
-    if loop:
-        _stop_on_signals(stop)
     channels = ", ".join(sorted(transports))
-    with open_database() as database:
-        while True:
+    stop = threading.Event()
+    with open_database() as database, _stopped_by_signals(stop, enabled=loop):
+        while not stop.is_set():
             report = deliver_pending(
                 database,
                 transports,
@@ -86,12 +87,10 @@ def deliver(
                 backoff=configured_backoff(config),
             )
             _print(report, channels, quiet=loop)
-            if not loop or stop.is_set():
+            if not loop:
                 break
             if report.claimed < batch:
                 stop.wait(interval)
-                if stop.is_set():
-                    break
 
 
 def _print(report: DeliveryReport, channels: str, *, quiet: bool) -> None:
@@ -111,9 +110,20 @@ def _print(report: DeliveryReport, channels: str, *, quiet: bool) -> None:
             )
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+@contextmanager
+def _stopped_by_signals(stop: threading.Event, *, enabled: bool) -> Iterator[None]:
+    """While the block runs, SIGTERM and Ctrl-C set ``stop`` instead of killing the worker
+    mid-send; the previous handlers come back afterwards."""
+    if not enabled:
+        yield
+        return
+
     def handle(_signal: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
+    previous = {number: signal.signal(number, handle) for number in (SIGTERM, SIGINT)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
