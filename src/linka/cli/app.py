@@ -12,9 +12,12 @@ from linka.cli import catalog as catalog_cli
 from linka.cli import customers as customers_cli
 from linka.cli import db as db_cli
 from linka.cli import demo as demo_cli
+from linka.cli import dunning as dunning_cli
 from linka.cli import invoices as invoices_cli
 from linka.cli import lines as lines_cli
 from linka.cli import outbox as outbox_cli
+from linka.cli import payments as payments_cli
+from linka.cli import prepaid as prepaid_cli
 from linka.cli import rating as rating_cli
 from linka.cli import usage as usage_cli
 from linka.cli.runtime import console, settings
@@ -35,6 +38,9 @@ app.add_typer(usage_cli.app, name="usage")
 app.command("rate")(rating_cli.rate)
 app.add_typer(billing_cli.app, name="bill")
 app.add_typer(invoices_cli.app, name="invoices")
+app.add_typer(payments_cli.app, name="payments")
+app.add_typer(prepaid_cli.app, name="prepaid")
+app.add_typer(dunning_cli.app, name="dunning")
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(bench_cli.app, name="bench")
 app.command("demo")(demo_cli.demo)
