@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from linka.billing import parties
 from linka.billing.assemble import invoice_draft
+from linka.billing.issuing import mark_issued
 from linka.billing.model import Charge, ChargeKind, InvoiceKind, InvoiceStatus, TaxMode
 from linka.billing.numbering import number_text, reserve_numbers
-from linka.billing.runs import mark_issued, store_lines
+from linka.billing.runs import store_lines
 from linka.billing.tables import InvoiceLineRow, InvoiceRow, InvoiceVatRow
 from linka.kernel.clock import Clock
 from linka.kernel.errors import LinkaError
@@ -145,6 +146,6 @@ def credit_invoice(
     session.add(note)
     session.flush()
     store_lines(session, [(note.id, draft)])
-    mark_issued(session, [note.id])
+    mark_issued(session, [note.id], clock=clock, settings=settings)
     session.refresh(note)
     return note

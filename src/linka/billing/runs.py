@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from linka.billing import loaders, parties
 from linka.billing.charges import AccountProblemError, Pricebook
+from linka.billing.issuing import mark_issued
 from linka.billing.model import AccountFacts, InvoiceDraft, InvoiceKind, InvoiceStatus
 from linka.billing.numbering import number_text, reserve_numbers
 from linka.billing.statement import AccountInputs, bill_account
@@ -265,17 +266,7 @@ def _store(
     bulk_insert(session, InvoiceRow, pl.DataFrame(rows, schema=INVOICE_SCHEMA))
     store_lines(session, list(zip(ids, (draft for _, draft in chunk), strict=True)))
     if issue:
-        mark_issued(session, ids)
-
-
-def mark_issued(session: Session, invoice_ids: list[int]) -> None:
-    """The last step of issuing: from here on the database refuses any change."""
-    for start in range(0, len(invoice_ids), 1_000):
-        session.execute(
-            update(InvoiceRow)
-            .where(InvoiceRow.id.in_(invoice_ids[start : start + 1_000]))
-            .values(status=InvoiceStatus.ISSUED.value)
-        )
+        mark_issued(session, ids, clock=clock, settings=settings)
 
 
 def store_lines(session: Session, invoices: list[tuple[int, InvoiceDraft]]) -> None:
@@ -382,7 +373,7 @@ def issue_drafts(
             update(InvoiceRow)
             .where(InvoiceRow.id == draft.id)
             .values(
-                status=InvoiceStatus.ISSUED.value,
+                status=InvoiceStatus.APPROVED.value,
                 series=settings.invoice_series,
                 year=issue_date.year,
                 number=number,
@@ -395,4 +386,5 @@ def issue_drafts(
             )
         )
         given.append(text)
+    mark_issued(session, [draft.id for draft in drafts], clock=clock, settings=settings)
     return given

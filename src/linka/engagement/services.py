@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -93,7 +94,7 @@ def enqueue_message(
     """
     channel = MessageChannel(channel)
     key = " ".join(dedupe_key.split())
-    _check(key, kind, channel, subject, body, attachments)
+    check_message(key, kind, channel, subject, body, attachments)
     found = _by_key(session, key)
     if found is not None:
         return _enqueued(found, created=False)
@@ -101,7 +102,7 @@ def enqueue_message(
     now = clock.now()
     due = max(now, ensure_utc(not_before)) if not_before is not None else now
     customer = _customer(session, customer_id)
-    address, reason = _recipient(key, channel, recipient, customer)
+    address, reason = resolve_recipient(key, channel, recipient, customer)
     if reason is None and customer is not None:
         reason = _consent_refusal(session, customer.id, channel, ConsentPurpose(purpose))
     row = OutboxMessageRow(
@@ -135,7 +136,7 @@ def enqueue_message(
     return _enqueued(row, created=True)
 
 
-def _check(
+def check_message(
     key: str,
     kind: str,
     channel: MessageChannel,
@@ -182,7 +183,7 @@ def _customer(session: Session, customer_id: int | None) -> CustomerRow | None:
     return customer
 
 
-def _recipient(
+def resolve_recipient(
     key: str, channel: MessageChannel, given: str | None, customer: CustomerRow | None
 ) -> tuple[str, str | None]:
     """The normalised address, and why the message cannot go out (None: it can)."""
@@ -209,7 +210,7 @@ def _consent_refusal(
     Service messages (bills, reminders, line changes) are part of the contract: they go
     out unless the customer withdrew the channel for service. Other purposes need a grant.
     """
-    latest = session.execute(
+    latest: Any = session.execute(
         select(ConsentRow.granted, ConsentRow.recorded_at, ConsentRow.source)
         .where(
             ConsentRow.customer_id == customer_id,
@@ -219,6 +220,14 @@ def _consent_refusal(
         .order_by(ConsentRow.recorded_at.desc(), ConsentRow.id.desc())
         .limit(1)
     ).first()
+    return consent_refusal(latest, channel, purpose)
+
+
+def consent_refusal(
+    latest: tuple[bool, datetime, str] | None, channel: MessageChannel, purpose: ConsentPurpose
+) -> str | None:
+    """The rule on the customer's latest consent answer (granted, when, source) for the
+    channel and purpose: why it forbids the message, or None."""
     name = _CHANNEL_NAMES[channel]
     if latest is None:
         if purpose is ConsentPurpose.SERVICE:
