@@ -19,6 +19,7 @@ from linka.cli import outbox as outbox_cli
 from linka.cli import payments as payments_cli
 from linka.cli import prepaid as prepaid_cli
 from linka.cli import rating as rating_cli
+from linka.cli import reports as reports_cli
 from linka.cli import usage as usage_cli
 from linka.cli.runtime import console, settings
 from linka.settings import describe_settings
@@ -42,6 +43,7 @@ app.add_typer(payments_cli.app, name="payments")
 app.add_typer(prepaid_cli.app, name="prepaid")
 app.add_typer(dunning_cli.app, name="dunning")
 app.add_typer(outbox_cli.app, name="outbox")
+app.add_typer(reports_cli.app, name="reports")
 app.add_typer(bench_cli.app, name="bench")
 app.command("demo")(demo_cli.demo)
 

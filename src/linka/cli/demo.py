@@ -17,6 +17,7 @@ from linka.cli.billing import print_result
 from linka.cli.runtime import console, open_database, phase_progress, settings, user_errors
 from linka.demo.month import MonthSummary
 from linka.demo.operator import DEMO_NOW, build_demo, embedded_database, reset_demo
+from linka.demo.payments import PaymentsSummary
 from linka.demo.summary import DemoSummary
 
 SEED = typer.Option(1, "--seed", help="Seed of every random choice: same seed, same content.")
@@ -150,6 +151,8 @@ def print_summary(summary: DemoSummary) -> None:
         exported = summary.documents
         written = ", ".join(f"{n:,} {kind}" for kind, n in exported.written.items())
         console.print(f"documents: {written} in {exported.seconds:.1f} s", highlight=False)
+    if summary.payments is not None:
+        print_payments(summary.payments)
 
     table = Table(title="Where the data lives", show_header=False)
     table.add_column("")
@@ -202,3 +205,37 @@ def _money(amount: Decimal) -> str:
 
 def _shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def print_payments(summary: PaymentsSummary) -> None:
+    """How the customers paid, what the imports booked, and the ledger's sums."""
+    table = Table(title="Payments: bank statements imported")
+    for column in ("step", "file", "entries", "again", "matched", "queued", "received CZK"):
+        table.add_column(column, justify="left" if column in ("step", "file") else "right")
+    for step, results in (("1st", summary.first), ("again", summary.again),
+                          ("late", summary.late)):  # fmt: skip
+        for result in results:
+            paid = result.payments
+            received = sum(paid.received.values(), Decimal(0))
+            table.add_row(
+                step, result.file, f"{paid.read:,}", f"{paid.already:,}", f"{paid.matched:,}",
+                f"{paid.unmatched:,}", f"{received:,.2f}",
+            )  # fmt: skip
+    console.print(table)
+    console.print(
+        "customers: " + ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.behaviour.items())),
+        highlight=False,
+    )
+    ledger = summary.ledger
+    if ledger is not None:
+        state = "balances" if ledger.balanced else "DOES NOT BALANCE"
+        console.print(
+            f"ledger: {ledger.entries:,} entries; invoiced {ledger.invoiced:,.2f}, received "
+            f"{ledger.received:,.2f}, open {ledger.open:,.2f}, credit held {ledger.credit:,.2f} "
+            f"CZK; sum of entries {ledger.balance:,.2f} = open − credit: {state}",
+            highlight=False,
+        )
+    console.print(
+        "see `linka reports aging`, `linka payments unmatched` and `linka dunning status`",
+        highlight=False,
+    )

@@ -16,7 +16,9 @@ gives the same content, which :func:`linka.store.digest.digest_database` proves.
 
 After onboarding come March 2026's usage (imported and rated) and, with the clock moved to
 :data:`BILL_NOW`, the bill run of 1 April that issues every account's first invoice; the
-PDF and ISDOC documents of those invoices are written to ``<data_dir>/documents``. The
+PDF and ISDOC documents of those invoices are written to ``<data_dir>/documents``; then
+the customers pay (:mod:`linka.demo.payments`: bank statements in ``<data_dir>/statements``
+imported twice, dunning, a late statement). The
 supplier on them is the demo operator of the settings' defaults (environment variables are
 not read), so the documents are the same bytes on every machine.
 
@@ -50,6 +52,7 @@ from linka.customers.tables import CustomerRow
 from linka.demo.customers import choose_suspensions, generate_customers
 from linka.demo.deck import write_deck
 from linka.demo.month import run_month
+from linka.demo.payments import run_payments
 from linka.demo.summary import DemoSummary, count_catalog, count_customers
 from linka.kernel.clock import FakeClock
 from linka.kernel.errors import LinkaError
@@ -72,7 +75,13 @@ DEMO_ACTOR = Actor("linka demo", "demo")
 DECK_PREFIXES = 5_000
 CATALOG_FOLDER = "catalog"
 DECK_FILE = "decks/international.csv"
-OWNED_FOLDERS = ("catalog", "usage", "cdr", "documents")  # what the demo writes in data_dir
+OWNED_FOLDERS = (
+    "catalog",
+    "usage",
+    "cdr",
+    "documents",
+    "statements",
+)  # what the demo writes in data_dir
 PACKAGED_CATALOG = Path(__file__).with_name("catalog")
 
 
@@ -156,7 +165,7 @@ def build_demo(
             timezone=catalog.manifest.timezone,
             progress=report,
         )
-    billed = exported = None
+    billed = exported = paid = None
     if bill:
         store = UsageStore.in_data_dir(data_dir)
         config = Settings.model_construct()  # the demo operator, whatever the environment says
@@ -172,6 +181,10 @@ def build_demo(
                     database, store, data_dir / "documents", DOCUMENT_FORMATS,
                     Selection(run_id=billed.run_id), config, progress=report,
                 )  # fmt: skip
+        with _timed(timings, "payments"):
+            report("bank statements", 0, 1)
+            paid = run_payments(database, data_dir, clock=clock, seed=seed, settings=config)
+            report("bank statements", 1, 1)
     with database.session() as session:
         with _timed(timings, "digest"):
             report("computing the digest", 0, 1)
@@ -192,6 +205,7 @@ def build_demo(
         month=month,
         bill=billed,
         documents=exported,
+        payments=paid,
     )
 
 

@@ -23,6 +23,7 @@ from linka.catalog.services import version_for
 from linka.catalog.tables import DeckRateRow, FeeRow, OfferingRow, RateRow, TariffRow
 from linka.customers.tables import BillingAccountRow, CustomerRow
 from linka.demo.month import MonthSummary
+from linka.demo.payments import PaymentsSummary
 from linka.subscriptions.tables import LineRow
 
 
@@ -90,6 +91,7 @@ class DemoSummary:
     month: MonthSummary | None = None
     bill: BillRunResult | None = None
     documents: ExportResult | None = None
+    payments: PaymentsSummary | None = None
 
 
 def count_catalog(session: Session, on: date) -> CatalogFigures:

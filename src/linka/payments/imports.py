@@ -46,6 +46,22 @@ class PaymentImport:
     allocated: Decimal = Decimal(0)
     credit: Decimal = Decimal(0)  # matched money no open invoice took
     seconds: float = 0.0
+    booked: list[tuple[int, int]] = field(default_factory=list)  # (payment id, account id)
+
+    def add(self, other: PaymentImport) -> None:
+        """Fold another import's counts into this one."""
+        self.read += other.read
+        self.already += other.already
+        self.matched += other.matched
+        self.unmatched += other.unmatched
+        for rule, count in other.by_rule.items():
+            self.by_rule[rule] = self.by_rule.get(rule, 0) + count
+        for currency, amount in other.received.items():
+            self.received[currency] = self.received.get(currency, Decimal(0)) + amount
+        self.allocated += other.allocated
+        self.credit += other.credit
+        self.seconds += other.seconds
+        self.booked += other.booked
 
 
 def load_directory(session: Session) -> Directory:
@@ -127,6 +143,7 @@ def import_payments(
             result.unmatched += 1
             continue
         result.matched += 1
+        result.booked.append((payment_id, match.account_id))
         account_items = items.get(match.account_id, [])
         paid, left = allocate(payment.amount, account_items, match.invoice_id)
         items[match.account_id] = after(account_items, paid)

@@ -116,12 +116,16 @@ class AccountLedger:
     open_items: list[OpenItem]
 
 
-def account_ledger(session: Session, account_number: str) -> AccountLedger:
-    account = session.scalars(
-        select(BillingAccountRow).where(BillingAccountRow.number == account_number)
-    ).first()
+def account_ledger(session: Session, account_ref: str | int) -> AccountLedger:
+    """A billing account's ledger, by its number (or its id)."""
+    if isinstance(account_ref, int):
+        account = session.get(BillingAccountRow, account_ref)
+    else:
+        account = session.scalars(
+            select(BillingAccountRow).where(BillingAccountRow.number == account_ref)
+        ).first()
     if account is None:
-        raise PaymentInputError(f"no billing account {account_number!r}")
+        raise PaymentInputError(f"no billing account {account_ref!r}")
     entries = list(
         session.scalars(
             select(LedgerEntryRow)
