@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     operator_iban: str = Field(default="CZ6508000000192000145399", description="Its IBAN.")
     operator_bic: str = Field(default="GIBACZPX", description="Its BIC.")
     operator_bank_name: str = Field(default="Česká spořitelna, a.s.", description="Its bank.")
+    operator_sepa_creditor_id: str = Field(
+        default="CZ30ZZZ27074358",
+        description="SEPA creditor identifier (CI) named in pain.008 direct debits.",
+    )
     operator_brand_color: str = Field(
         default="#1d4f91",
         pattern=r"^#[0-9a-fA-F]{6}$",

@@ -32,7 +32,13 @@ class MandateRow(Base):
 
 
 class DirectDebitRow(Base):
-    """One invoice collected in a pain.008 batch, and what became of it."""
+    """One invoice collected in a pain.008 file, and what became of it.
+
+    ``submitted`` is live: the invoice is not collected again while it lasts (the money,
+    once credited, pays the invoice through the statement import). ``returned``: the bank
+    took the money back and ``payment_id`` is the payment reversed; ``rejected``: a pain.002
+    status report refused it before any money moved.
+    """
 
     __tablename__ = "sepa_direct_debits"
     __table_args__ = (
@@ -50,9 +56,10 @@ class DirectDebitRow(Base):
     sequence: Mapped[str] = mapped_column(String(4))  # FRST | RCUR
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     batch_id: Mapped[str] = mapped_column(String(35))  # the pain.008 message id
-    status: Mapped[str] = mapped_column(String(10))  # submitted | collected | returned
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
-    return_reason: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))  # submitted | returned | rejected
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))  # reversed
+    return_reason: Mapped[str | None] = mapped_column(String(35))  # ISO code, e.g. AM04
+    returned_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

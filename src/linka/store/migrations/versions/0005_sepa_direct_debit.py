@@ -58,7 +58,8 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.String(length=35), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("payment_id", sa.Integer(), nullable=True),
-        sa.Column("return_reason", sa.String(length=10), nullable=True),
+        sa.Column("return_reason", sa.String(length=35), nullable=True),
+        sa.Column("returned_on", sa.Date(), nullable=True),
         sa.Column("created_at", linka.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
