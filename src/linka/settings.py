@@ -7,6 +7,7 @@ business rules (tariffs, taxes, dunning ladders) are data in the catalog, not se
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
@@ -123,6 +124,23 @@ class Settings(BaseSettings):
     )
     outbox_backoff_max_seconds: int = Field(
         default=21_600, gt=0, description="Longest wait between two attempts (6 hours)."
+    )
+    prepaid_credit_validity_days: int | None = Field(
+        default=None,
+        gt=0,
+        description="Days prepaid credit stays usable after a top-up. Unset: it never lapses.",
+    )
+    prepaid_low_balance: Decimal = Field(
+        default=Decimal(50),
+        ge=0,
+        description="Prepaid balance under which the customer gets a low-balance SMS.",
+    )
+    prepaid_voucher_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Secret key of the voucher-code hashes (HMAC-SHA256). Unset: plain SHA-256. "
+            "Changing it makes unredeemed vouchers unusable."
+        ),
     )
 
     @cached_property
