@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         default=10_000, gt=0, description="Accounts stored per transaction by a bill run."
     )
     credit_note_series: str = Field(default="DB", description="Number series of credit notes.")
+    dunning_ladder: Path | None = Field(
+        default=None,
+        description="YAML file with the dunning ladder. Unset: the packaged default ladder.",
+    )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (debugging).")
     smtp_host: str | None = Field(
         default=None,

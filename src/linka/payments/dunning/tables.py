@@ -1,4 +1,4 @@
-"""Dunning steps taken, promises to pay, and exemptions."""
+"""Dunning steps taken, the lines they moved, promises to pay, and exemptions."""
 
 from __future__ import annotations
 
@@ -31,6 +31,27 @@ class DunningStepRow(Base):
     fee_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     restored_on: Mapped[date | None]  # suspension/barring lifted after payment
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DunningLineRow(Base):
+    """A line a dunning step moved (suspended, barred, terminated) and what it was before.
+
+    Restore reads these: a line goes back to ``from_status`` of its earliest unrestored
+    row, and only while it still has the ``to_status`` dunning left it in.
+    """
+
+    __tablename__ = "dunning_lines"
+    __table_args__ = (
+        UniqueConstraint("step_id", "line_id"),
+        Index("ix_dunning_lines_line", "line_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("dunning_steps.id"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("service_lines.id"))
+    from_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    restored_on: Mapped[date | None]  # the line went back (or the record was closed)
 
 
 class PaymentPromiseRow(Base):
