@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +32,7 @@ from linka.payments.sepa.returns import (
     read_status_report,
 )
 from linka.payments.sepa.tables import DirectDebitRow, MandateRow
-from linka.payments.statements import StatementFormat, read_statement
+from linka.payments.statements import StatementEntry, StatementFormat, read_statement
 from linka.payments.tables import PaymentRow
 from linka.settings import Settings
 from linka.store.database import Database
@@ -387,3 +388,32 @@ def test_amounts_and_end_to_end_ids() -> None:
         "FA2026000004-B",
         "FA2026000004-C",
     ]
+
+
+def test_a_reversed_transfer_is_found_by_symbol_and_amount_only_when_unambiguous(
+    debtor: Database,
+) -> None:
+    # given the transfer account's invoice paid by a transfer of 299.00 with its symbol
+    with debtor.session() as session:
+        credit(session, "bank/3", "299.00", "2026000003", "invoice 3")
+        invoice = session.scalars(select(InvoiceRow).where(InvoiceRow.number == 3)).one()
+        assert open_of(session, invoice) == 0
+    reversal = StatementEntry(
+        reference="CZ65/REV-1", booking_date=date(2026, 4, 16), value_date=None,
+        amount=D("-299.00"), currency="EUR", variable_symbol="2026000003",
+        counterparty_account=DEBTOR_IBAN, reversal=True,
+    )  # fmt: skip
+    other_amount = replace(reversal, reference="CZ65/REV-2", amount=D("-300.00"))
+    # when the bank reverses it (and another entry names no payment)
+    with debtor.session() as session:
+        report = book_returns(session, [reversal, other_amount], clock())
+        # then that payment is returned and the invoice is open again; the other is reported
+        assert (report.returned, report.already) == (1, 0)
+        assert report.unknown == [
+            (
+                "CZ65/REV-2",
+                "no payments of 300.00 EUR with variable symbol 2026000003: return it by hand",
+            )
+        ]
+        assert open_of(session, invoice) == D("299.00")
+        assert book_returns(session, [reversal], clock()).already == 1
