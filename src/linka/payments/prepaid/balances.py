@@ -215,14 +215,13 @@ def notify_low_balances(
     ]
     if not crossed:
         return 0
-    newest = {
-        line_id: entry_id
-        for line_id, entry_id in session.execute(
+    newest: dict[int, int] = dict(
+        session.execute(
             select(PrepaidEntryRow.line_id, func.max(PrepaidEntryRow.id))
             .where(PrepaidEntryRow.line_id.in_(crossed))
             .group_by(PrepaidEntryRow.line_id)
-        )
-    }
+        ).all()
+    )
     lines = prepaid_lines(session, crossed)
     for line_id in crossed:
         send_low_balance(session, lines[line_id], newest[line_id], after[line_id], clock)
