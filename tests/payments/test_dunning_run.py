@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from linka.billing.tables import InvoiceRow
+from linka.cli import runtime
 from linka.customers import services as customers
 from linka.customers.tables import InteractionRow
 from linka.engagement.tables import OutboxMessageRow
@@ -29,6 +30,7 @@ from linka.subscriptions import services as lines
 from linka.subscriptions.bulk import LineInput
 from linka.subscriptions.model import LineStatus
 from linka.subscriptions.tables import LineRow, LineStatusChangeRow
+from tests.conftest import Cli
 from tests.customers.builders import ACTOR, START, account, person
 
 D = Decimal
@@ -379,3 +381,62 @@ def test_the_safety_net_restores_when_the_run_finds_the_debt_paid(world: World) 
     with world.db.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(LineStatusChangeRow)) == 6
         assert {line.status for line in session.scalars(sa.select(LineRow))} == {"active"}
+
+
+def test_the_dunning_commands(world: World, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "clock", lambda: world.clock)
+    for console in (runtime.console, runtime.err_console):
+        monkeypatch.setattr(console, "width", 250)
+    out = cli("dunning", "ladder")
+    assert "consumer (dunned from 50.00 CZK, 2.00 EUR overdue)" in out
+    assert "second-reminder" in out
+    assert "the packaged default" in out
+
+    world.at(day(3))
+    dry = cli("dunning", "run", "--date", str(day(3)), "--dry-run")
+    assert "dry run, nothing changed" in dry
+    assert "would take 1 steps (646.00 CZK overdue" in dry
+    assert world.count(DunningStepRow) == 0
+    out = cli("dunning", "run", "--date", str(day(3)))
+    assert "20000001" in out
+    assert "took 1 steps" in out
+    assert "took 0 steps" in cli("dunning", "run", "--date", str(day(3)))
+    refused = cli("dunning", "run", "--date", str(day(4)), expect=1)
+    assert "is after today" in refused
+
+    world.at(day(5))
+    out = cli(
+        "dunning", "promise", world.account, "--until", str(day(16)), "--amount", "646",
+        "--note", "salary on the 1st",
+    )  # fmt: skip
+    assert f"pays by {day(16)}" in out
+    world.at(day(14))
+    out = cli("dunning", "run", "--date", str(day(14)))
+    assert f"held {world.account}: promised: promise to pay by {day(16)}" in out
+    assert "took 0 steps" in out
+
+    status = cli("dunning", "status")
+    assert "Open dunning episodes" in status
+    assert f"{world.account}" in status
+    assert "reminder" in status
+    assert "promise 20000001 646.00" in status
+    history = cli("dunning", "status", world.account)
+    assert "646.00 CZK" in history
+
+    assert "exempted from dunning" in cli("dunning", "exempt", world.account, "--reason", "court")
+    assert "--reason is required" in cli("dunning", "exempt", world.account, expect=1)
+    assert "1 exemption(s) ended" in cli("dunning", "exempt", world.account, "--end")
+    assert "no billing account" in cli(
+        "dunning", "promise", "99999999", "--until", str(day(20)), expect=1
+    )
+
+
+def test_a_broken_ladder_file_stops_the_command(
+    world: World, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ladder = tmp_path / "my-ladder.yaml"
+    ladder.write_text("segments:\n  consumer: {}\n", encoding="utf-8")
+    monkeypatch.setenv("LINKA_DUNNING_LADDER", str(ladder))
+    out = cli("dunning", "run", "--date", "2026-04-01", expect=1)
+    assert "dunning ladder is invalid" in out
+    assert f"{ladder}:2: segments.consumer.min_amount: required field is missing" in out

@@ -116,6 +116,8 @@ def run_dunning(
     settings = settings or Settings()
     ladder = ladder or load_ladder(settings.dunning_ladder)
     report = DunningReport(on, dry_run)
+    if not dry_run:
+        _check_date(on, clock, [settings.timezone])
     items = open_items(session)
     episodes = latest_episodes(session)
     candidates = set(items) | {a for a, e in episodes.items() if e.cleared_on is None}
@@ -142,7 +144,7 @@ def run_dunning(
     _sort(report, decisions)
     acting = [(a, d) for a, d in decisions if d.verdict in (Verdict.STEP, Verdict.CLEARED)]
     if not dry_run:
-        _check_date(on, clock, [account for account, _ in acting])
+        _check_date(on, clock, sorted({account.timezone for account, _ in acting}))
     with_lines = [
         a.account_id
         for a, d in acting
@@ -198,12 +200,12 @@ def _sort(report: DunningReport, decisions: list[tuple[AccountFacts, Decision]])
             )
 
 
-def _check_date(on: date, clock: Clock, accounts: list[AccountFacts]) -> None:
-    for account in accounts:
-        today = local_today(clock, account.timezone)
+def _check_date(on: date, clock: Clock, timezones: list[str]) -> None:
+    for timezone in timezones:
+        today = local_today(clock, timezone)
         if on > today:
             raise DunningError(
-                f"date {on} is after today ({today} in {account.timezone}): dunning takes "
+                f"date {on} is after today ({today} in {timezone}): dunning takes "
                 "steps today or for a past day; use --dry-run to see what a later day brings"
             )
 
