@@ -9,6 +9,7 @@ from rich.table import Table
 
 from linka.benchmarks import billrun as billrun_bench
 from linka.benchmarks import catalog as catalog_bench
+from linka.benchmarks import payments as payments_bench
 from linka.benchmarks import rating as rating_bench
 from linka.cli.runtime import console, user_errors
 
@@ -75,3 +76,15 @@ def billrun(
     """Bill run with issuing for a rated month (100 records per account), then PDFs."""
     figures = billrun_bench.run_billrun_benchmark(accounts, database_url, pdfs)
     show("Bill run and documents", billrun_bench.as_dict(figures), as_json)
+
+
+@app.command("payments")
+@user_errors
+def payments(
+    lines: int = typer.Option(100_000, min=10, help="Entries in the statement (one per invoice)."),
+    database_url: str | None = DATABASE_URL,
+    as_json: bool = JSON,
+) -> None:
+    """Import and match a camt.053 statement of LINES payments against issued invoices."""
+    figures = payments_bench.run_payments_benchmark(lines, database_url)
+    show("Statement import and matching", payments_bench.as_dict(figures), as_json)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 from sqlalchemy import select
@@ -26,7 +26,7 @@ from linka.engagement.model import Attachment, MessageChannel, MessageStatus
 from linka.engagement.services import check_message, consent_refusal, resolve_recipient
 from linka.engagement.tables import OutboxMessageRow
 from linka.kernel.clock import Clock
-from linka.store.bulk import bulk_insert
+from linka.store.bulk import bulk_insert, frame_of
 
 CHUNK = 10_000
 
@@ -104,18 +104,29 @@ def enqueue_messages(
             }
         )  # fmt: skip
     if rows:
-        bulk_insert(session, OutboxMessageRow, pl.DataFrame(rows, schema=_SCHEMA))
+        bulk_insert(session, OutboxMessageRow, frame_of(rows, _SCHEMA))
     return BulkEnqueued(len(rows), len(requests) - len(rows), suppressed)
 
 
-def _customers(session: Session, ids: set[int]) -> dict[int, CustomerRow]:
+class _Customer(NamedTuple):
+    id: int
+    number: str
+    email: str | None
+    phone: str | None
+
+
+def _customers(session: Session, ids: set[int]) -> dict[int, _Customer]:
     ordered = sorted(ids)
-    found: dict[int, CustomerRow] = {}
+    found: dict[int, _Customer] = {}
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
         found |= {
-            row.id: row
-            for row in session.scalars(select(CustomerRow).where(CustomerRow.id.in_(chunk)))
+            row[0]: _Customer(*row)
+            for row in session.execute(
+                select(
+                    CustomerRow.id, CustomerRow.number, CustomerRow.email, CustomerRow.phone
+                ).where(CustomerRow.id.in_(chunk))
+            )
         }
     return found
 

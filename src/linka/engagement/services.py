@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -183,8 +183,19 @@ def _customer(session: Session, customer_id: int | None) -> CustomerRow | None:
     return customer
 
 
+class Addressable(Protocol):
+    """What a message needs of a customer: a name for errors and the two addresses."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+
+
 def resolve_recipient(
-    key: str, channel: MessageChannel, given: str | None, customer: CustomerRow | None
+    key: str, channel: MessageChannel, given: str | None, customer: Addressable | None
 ) -> tuple[str, str | None]:
     """The normalised address, and why the message cannot go out (None: it can)."""
     if given is None and customer is not None:

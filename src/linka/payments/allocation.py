@@ -46,11 +46,15 @@ def allocate(
 
 def after(items: Sequence[OpenItem], allocations: Sequence[Allocation]) -> list[OpenItem]:
     """The open items once ``allocations`` are booked (fully paid ones drop out)."""
+    if not allocations:
+        return list(items)
     paid: dict[tuple[int | None, int | None], Decimal] = {}
     for allocation in allocations:
         paid[allocation.key] = paid.get(allocation.key, ZERO) + allocation.amount
-    return [
-        replace(item, open=remaining)
-        for item in items
-        if (remaining := item.open - paid.get(item.key, ZERO)) > 0
-    ]
+    left = []
+    for item in items:
+        if item.key not in paid:
+            left.append(item)
+        elif (remaining := item.open - paid[item.key]) > 0:
+            left.append(replace(item, open=remaining))
+    return left

@@ -26,7 +26,7 @@ from linka.kernel.clock import Clock
 from linka.payments.allocation import after, allocate
 from linka.payments.model import DEBIT_ITEMS, Allocation, EntryKind, OpenItem, PaymentStatus
 from linka.payments.tables import AllocationRow, LedgerEntryRow, PaymentRow
-from linka.store.bulk import bulk_insert
+from linka.store.bulk import bulk_insert, frame_of
 
 ZERO = Decimal(0)
 AMOUNT = pl.Decimal(20, 6)
@@ -245,9 +245,9 @@ def store_entries(session: Session, entries: Sequence[dict[str, object]], clock:
     bulk_insert(
         session,
         LedgerEntryRow,
-        pl.DataFrame(
+        frame_of(
             [entry | {"created_at": now} for entry in entries],
-            schema={
+            {
                 "source": pl.String,
                 "account_id": pl.Int64,
                 "kind": pl.String,

@@ -11,18 +11,21 @@ account's never matches automatically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from linka.payments.model import IncomingPayment, MatchRule, OpenItem
+
+_NOT_DIGITS = re.compile(r"\D")
 
 
 def symbol_digits(value: str | None) -> str | None:
     """A variable symbol as banks compare it: digits only, no leading zeros."""
     if value is None:
         return None
-    digits = "".join(ch for ch in value if ch.isdigit()).lstrip("0")
-    return digits or None
+    digits = value if value.isdigit() else _NOT_DIGITS.sub("", value)
+    return digits.lstrip("0") or None
 
 
 def payer_key(account: str | None) -> str | None:

@@ -3,7 +3,8 @@
 Each is one new ledger entry (and allocations), never an edit: a fee is an open item the
 account's credit pays at once if there is any; a refund takes the account's credit and
 pays it out; a returned payment books the money back as owed and reverses what the
-payment had paid, so the invoices it settled are open again.
+payment had paid, so the invoices it settled are open again (and other credit the account
+holds pays them at once).
 """
 
 from __future__ import annotations
@@ -148,4 +149,5 @@ def reverse_payment(
     payment.status = PaymentStatus.RETURNED.value
     payment.match_note = f"returned: {reason}"[:300]
     session.flush()
+    apply_credits(session, [payment.account_id], on, clock)  # other credit pays what reopened
     return True

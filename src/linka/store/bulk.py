@@ -10,6 +10,7 @@ so a failure still rolls everything back.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -27,6 +28,14 @@ def _table(target: Any) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"not a table: {target!r}")
     return table
+
+
+def frame_of(
+    rows: Sequence[Mapping[str, Any]], schema: pl.Schema | Mapping[str, Any]
+) -> pl.DataFrame:
+    """Row dicts as a frame, column by column: several times faster than polars' row-wise
+    ``from_dicts`` for the hundred thousand rows of a statement or a bill run."""
+    return pl.DataFrame({name: [row.get(name) for row in rows] for name in schema}, schema=schema)
 
 
 def bulk_insert(session: Session, target: Any, frame: pl.DataFrame) -> int:
