@@ -383,10 +383,15 @@ def test_the_safety_net_restores_when_the_run_finds_the_debt_paid(world: World) 
         assert {line.status for line in session.scalars(sa.select(LineRow))} == {"active"}
 
 
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Consoles are made at import, whatever COLUMNS says: long paths must not wrap."""
+    for console in (runtime.console, runtime.err_console):
+        monkeypatch.setattr(console, "width", 400)
+
+
 def test_the_dunning_commands(world: World, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runtime, "clock", lambda: world.clock)
-    for console in (runtime.console, runtime.err_console):
-        monkeypatch.setattr(console, "width", 250)
+    wide(monkeypatch)
     out = cli("dunning", "ladder")
     assert "consumer (dunned from 50.00 CZK, 2.00 EUR overdue)" in out
     assert "second-reminder" in out
@@ -434,6 +439,7 @@ def test_the_dunning_commands(world: World, cli: Cli, monkeypatch: pytest.Monkey
 def test_a_broken_ladder_file_stops_the_command(
     world: World, cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    wide(monkeypatch)
     ladder = tmp_path / "my-ladder.yaml"
     ladder.write_text("segments:\n  consumer: {}\n", encoding="utf-8")
     monkeypatch.setenv("LINKA_DUNNING_LADDER", str(ladder))
