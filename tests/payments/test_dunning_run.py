@@ -164,6 +164,14 @@ def test_invoice_unpaid_reminder_fee_suspension_payment_and_restore_the_same_day
     ]
     assert fee.fees == {"CZK": D("50.00")}
     with world.db.session() as session:
+        second = session.scalars(
+            sa.select(OutboxMessageRow.body).where(
+                OutboxMessageRow.dedupe_key == f"{key}:second-reminder:sms"
+            )
+        ).one()
+    assert "poplatek za upomínku 50,00 CZK" in second
+    assert "Prosíme o úhradu 696,00 CZK" in second  # what is overdue and the fee
+    with world.db.session() as session:
         entry = session.scalars(
             sa.select(LedgerEntryRow).where(LedgerEntryRow.kind == EntryKind.FEE.value)
         ).one()
@@ -400,11 +408,11 @@ def test_the_dunning_commands(world: World, cli: Cli, monkeypatch: pytest.Monkey
     world.at(day(3))
     dry = cli("dunning", "run", "--date", str(day(3)), "--dry-run")
     assert "dry run, nothing changed" in dry
-    assert "would take 1 steps (646.00 CZK overdue" in dry
+    assert "would take 1 step (646.00 CZK overdue" in dry
     assert world.count(DunningStepRow) == 0
     out = cli("dunning", "run", "--date", str(day(3)))
     assert "20000001" in out
-    assert "took 1 steps" in out
+    assert "took 1 step (" in out
     assert "took 0 steps" in cli("dunning", "run", "--date", str(day(3)))
     refused = cli("dunning", "run", "--date", str(day(4)), expect=1)
     assert "is after today" in refused

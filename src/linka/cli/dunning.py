@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -50,6 +51,10 @@ def run_command(
     _print_report(report)
 
 
+def _count(items: Sized, noun: str) -> str:
+    return f"{len(items)} {noun}" + ("" if len(items) == 1 else "s")
+
+
 def _print_report(report: DunningReport) -> None:
     title = f"Dunning {report.on}" + (" — dry run, nothing changed" if report.dry_run else "")
     table = Table(title=title)
@@ -76,10 +81,10 @@ def _print_report(report: DunningReport) -> None:
     overdue = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in report.overdue.items())
     verb = "would take" if report.dry_run else "took"
     console.print(
-        f"{verb} {len(report.actions)} steps ({overdue or 'nothing'} overdue; fees "
-        f"{fees or 'none'}); {len(report.cleared)} accounts cleared, "
-        f"{len(report.restored)} lines restored; {len(report.waiting)} waiting for their next "
-        f"step, {len(report.held)} held, {len(report.done)} with collections",
+        f"{verb} {_count(report.actions, 'step')} ({overdue or 'nothing'} overdue; fees "
+        f"{fees or 'none'}); {_count(report.cleared, 'account')} cleared, "
+        f"{_count(report.restored, 'line')} restored; accounts waiting for their next step "
+        f"{len(report.waiting)}, held {len(report.held)}, with collections {len(report.done)}",
         highlight=False,
     )
     for account, reason in report.held:

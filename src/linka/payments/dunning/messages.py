@@ -131,7 +131,7 @@ def compose(action: str, facts: MessageFacts, settings: Settings) -> tuple[str, 
         "fee": money(facts.fee, facts.currency, language) if facts.fee is not None else "",
         "lines": _lines(facts.lines, language),
         "pay": _PAY[language].format(
-            amount=amount,
+            amount=money(facts.overdue + (facts.fee or 0), facts.currency, language),
             bank=settings.operator_bank_account,
             iban=settings.operator_iban,
             symbol=facts.variable_symbol,
