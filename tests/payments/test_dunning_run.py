@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,13 +19,15 @@ from linka.engagement.tables import OutboxMessageRow
 from linka.kernel.clock import FakeClock
 from linka.payments.dunning.errors import DunningError
 from linka.payments.dunning.holds import add_exemption, add_promise, end_exemptions, list_holds
-from linka.payments.dunning.restore import restore_cleared
 from linka.payments.dunning.run import DunningReport, run_dunning
 from linka.payments.dunning.tables import DunningLineRow, DunningStepRow
 from linka.payments.imports import import_payments
 from linka.payments.ledger import book_invoices, open_items
 from linka.payments.model import EntryKind, IncomingPayment
+from linka.payments.statement_import import import_statement_file
+from linka.payments.statements import StatementFormat, write_camt053
 from linka.payments.tables import LedgerEntryRow
+from linka.settings import Settings
 from linka.store.database import Database
 from linka.subscriptions import services as lines
 from linka.subscriptions.bulk import LineInput
@@ -32,6 +35,7 @@ from linka.subscriptions.model import LineStatus
 from linka.subscriptions.tables import LineRow, LineStatusChangeRow
 from tests.conftest import Cli
 from tests.customers.builders import ACTOR, START, account, person
+from tests.payments.builders import paid, statement
 
 D = Decimal
 DUE = date(2026, 4, 15)
@@ -68,22 +72,19 @@ class World:
             return line.status, lines.status_history(session, line.id)[-1].effective_on
 
     def pay(self, on: date, amount: str, reference: str) -> list[tuple[str, str, date]]:
-        """A bank payment booked on ``on``, then restore as the payment import does."""
+        """A bank statement paying ``amount`` on ``on``, imported as `linka payments import`
+        does: the import itself restores what dunning stopped."""
         self.at(on)
-        with self.db.session() as session:
-            import_payments(
-                session,
-                [
-                    IncomingPayment(
-                        reference=reference, booked_on=on, amount=D(amount), currency="CZK",
-                        variable_symbol=self.symbol, counterparty_account=None,
-                        counterparty_name="Jan Novák", message=None, statement="test",
-                    )
-                ],
-                self.clock,
-            )  # fmt: skip
-            restored = restore_cleared(session, [self.account_id], on, self.clock, ACTOR)
-            return [(r.msisdn, r.to_status, r.effective_on) for r in restored]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{reference}.xml"
+            entry = paid(reference, amount, self.symbol, day=on)
+            path.write_bytes(write_camt053(statement(f"S-{reference}", entry)))
+            with self.db.session() as session:
+                result = import_statement_file(
+                    session, path, StatementFormat.CAMT053, clock=self.clock,
+                    settings=Settings.model_construct(),
+                )  # fmt: skip
+        return [(r.msisdn, r.to_status, r.effective_on) for r in result.restored]
 
     def count(self, table: type) -> int:
         with self.db.session() as session:

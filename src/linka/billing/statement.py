@@ -37,6 +37,7 @@ from linka.billing.model import (
     TaxMode,
     UsageTotal,
 )
+from linka.customers.model import PaymentType
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,13 @@ class AccountInputs:
 def due_charges(
     inputs: AccountInputs, book: Pricebook, run_date: date, since: date
 ) -> list[Charge]:
-    """Every charge due by the account's last bill date on or before ``run_date``."""
+    """Every charge due by the account's last bill date on or before ``run_date``.
+
+    A prepaid account's usage is not invoiced: it is paid from the line's prepaid credit
+    (``linka prepaid deduct``); its fees and one-time charges are.
+    """
     account = inputs.account
+    invoice_usage = account.payment_type != PaymentType.PREPAID.value
     bill_date = last_bill_date(run_date, account.cycle_day)
     currency = book.version_on(bill_date).manifest.currency
     if account.currency != currency:
@@ -67,7 +73,9 @@ def due_charges(
     for line in account.lines:
         recurring += recurring_charges(account, line, book, bill_date, since)
         other += activation_charges(line, book, run_date, since)
-        other += usage_charges(line, inputs.usage.get(line.line_id, ()), book, bill_date, since)
+        if invoice_usage:
+            usage = inputs.usage.get(line.line_id, ())
+            other += usage_charges(line, usage, book, bill_date, since)
     other += discount_charges(account, inputs.discounts, recurring, book, bill_date, since)
     other += adjustment_charges(inputs.adjustments, run_date)
     other += one_time_charges(inputs.charges, run_date)

@@ -210,7 +210,7 @@ def _shown(url: str) -> str:
 def print_payments(summary: PaymentsSummary) -> None:
     """How the customers paid, what the imports booked, and the ledger's sums."""
     table = Table(title="Payments: bank statements imported")
-    for column in ("step", "file", "entries", "again", "matched", "queued", "received CZK"):
+    for column in ("step", "file", "statements", "entries", "matched", "queued", "CZK"):
         table.add_column(column, justify="left" if column in ("step", "file") else "right")
     for step, results in (("1st", summary.first), ("again", summary.again),
                           ("late", summary.late)):  # fmt: skip
@@ -218,12 +218,25 @@ def print_payments(summary: PaymentsSummary) -> None:
             paid = result.payments
             received = sum(paid.received.values(), Decimal(0))
             table.add_row(
-                step, result.file, f"{paid.read:,}", f"{paid.already:,}", f"{paid.matched:,}",
+                step, result.file, f"{result.statements - result.already} new",
+                f"{paid.read - paid.already:,}", f"{paid.matched:,}",
                 f"{paid.unmatched:,}", f"{received:,.2f}",
             )  # fmt: skip
     console.print(table)
     console.print(
         "customers: " + ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.behaviour.items())),
+        highlight=False,
+    )
+    for report in summary.dunning:
+        steps: dict[str, int] = {}
+        for action in report.actions:
+            steps[action.action] = steps.get(action.action, 0) + 1
+        taken = ", ".join(f"{n:,} {kind}" for kind, n in sorted(steps.items())) or "nothing"
+        fees = sum(report.fees.values(), Decimal(0))
+        console.print(f"dunning on {report.on}: {taken}; fees {fees:,.2f} CZK", highlight=False)
+    console.print(
+        f"the late statement's payments restored {summary.restored} line(s) the day they "
+        "were booked",
         highlight=False,
     )
     ledger = summary.ledger

@@ -183,7 +183,9 @@ def build_demo(
                 )  # fmt: skip
         with _timed(timings, "payments"):
             report("bank statements", 0, 1)
-            paid = run_payments(database, data_dir, clock=clock, seed=seed, settings=config)
+            paid = run_payments(
+                database, data_dir, clock=clock, seed=seed, settings=config, actor=DEMO_ACTOR
+            )
             report("bank statements", 1, 1)
     with database.session() as session:
         with _timed(timings, "digest"):

@@ -7,13 +7,14 @@ matches by amount; the rest wait in the queue); direct-debit invoices are collec
 bank's credit names the invoice in its end-to-end id); a few pay nothing and meet dunning.
 The statements come as the banks send them — camt.053 from the main account and GPC
 from a second, Czech account — are imported twice (the second time books nothing), then
-dunning runs on 10 May, a late statement arrives on 12 May, and the ledger is summed up.
+dunning runs on 18 and 29 April and 6 May (reminder, fee, suspension), a late statement
+arrives on 12 May (its payments restore suspended lines the same day), and the ledger is
+summed up.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from linka.billing.model import InvoiceKind, InvoiceStatus
 from linka.billing.tables import InvoiceRow
-from linka.customers.model import PaymentMethod
+from linka.customers.model import Actor, PaymentMethod
 from linka.customers.tables import BillingAccountRow, CustomerRow
 from linka.kernel.clock import FakeClock
+from linka.payments.dunning.ladder import load_ladder
+from linka.payments.dunning.run import DunningReport, run_dunning
 from linka.payments.ledger import balances, credits, open_items
 from linka.payments.statement_import import StatementImport, import_statement_file
 from linka.payments.statements import (
@@ -41,7 +44,8 @@ from linka.payments.tables import LedgerEntryRow
 from linka.settings import Settings
 from linka.store.database import Database
 
-STATEMENT_DAY = date(2026, 4, 20)
+STATEMENT_DAY = date(2026, 4, 16)
+DUNNING_DAYS = (date(2026, 4, 18), date(2026, 4, 29), date(2026, 5, 6))  # +3, +14, +21
 LATE_DAY = date(2026, 5, 12)
 SECOND_ACCOUNT = "2001234567/0300"  # the operator's ČSOB account, GPC statements
 SECOND_IBAN = "CZ2003000000002001234567"
@@ -71,7 +75,13 @@ class PaymentsSummary:
     again: list[StatementImport] = field(default_factory=list)
     late: list[StatementImport] = field(default_factory=list)
     behaviour: dict[str, int] = field(default_factory=dict)
+    dunning: list[DunningReport] = field(default_factory=list)
     ledger: LedgerSummary | None = None
+
+    @property
+    def restored(self) -> int:
+        """Lines the late statement's payments brought back from dunning."""
+        return sum(len(result.restored) for result in self.late)
 
 
 @dataclass(frozen=True)
@@ -82,13 +92,23 @@ class _Bill:
     method: str
     payer_iban: str | None
     payer_name: str
+    fees: Decimal  # the dunning fees a reminder asks for by the time a late payer pays
 
 
-def _bills(session: Session) -> list[_Bill]:
+def _bills(session: Session, settings: Settings) -> list[_Bill]:
+    ladder = load_ladder(settings.dunning_ladder)
+    fees = {
+        segment: sum(
+            (step.fee.get("CZK", ZERO) for step in rungs.steps if step.fee and step.day <= 21),
+            ZERO,
+        )
+        for segment, rungs in ladder.by_segment().items()
+    }
     rows = session.execute(
         select(
             InvoiceRow.number_text, InvoiceRow.amount_due, InvoiceRow.due_date,
             BillingAccountRow.payment_method, BillingAccountRow.iban, CustomerRow.name,
+            CustomerRow.segment,
         )
         .join(BillingAccountRow, BillingAccountRow.id == InvoiceRow.account_id)
         .join(CustomerRow, CustomerRow.id == BillingAccountRow.customer_id)
@@ -100,8 +120,8 @@ def _bills(session: Session) -> list[_Bill]:
         .order_by(InvoiceRow.id)
     ).all()  # fmt: skip
     return [
-        _Bill(str(n), Decimal(a), d or STATEMENT_DAY, m, iban, name)
-        for n, a, d, m, iban, name in rows
+        _Bill(str(n), Decimal(a), d or STATEMENT_DAY, m, iban, name, fees.get(segment, ZERO))
+        for n, a, d, m, iban, name, segment in rows
     ]
 
 
@@ -160,7 +180,8 @@ def _plan(bills: list[_Bill], seed: int) -> tuple[dict[str, list[_Payment]], dic
             kind = "wrong variable symbol"
             payment = _Payment(sequence, bill.amount, on_time, bill, wrong)
         elif roll < 0.94:
-            kind, payment = "paid late", _Payment(sequence, bill.amount, LATE_DAY, bill, symbol)
+            with_fees = bill.amount + bill.fees  # as the second reminder asked
+            kind, payment = "paid late", _Payment(sequence, with_fees, LATE_DAY, bill, symbol)
         else:
             behaviour["not paid"] = behaviour.get("not paid", 0) + 1
             continue
@@ -199,15 +220,15 @@ def write_statements(
     session: Session, folder: Path, seed: int, settings: Settings
 ) -> tuple[list[Path], Path, dict[str, int]]:
     """The April statements (camt.053 and GPC) and the late one of 12 May (camt.053)."""
-    plan, behaviour = _plan(_bills(session), seed)
+    plan, behaviour = _plan(_bills(session, settings), seed)
     folder.mkdir(parents=True, exist_ok=True)
     main = _statement("DEMO-2026-04-001", settings.operator_iban, None, STATEMENT_DAY,
                       plan["main"], StatementFormat.CAMT053)  # fmt: skip
-    second = _statement("2026-04-20/001", SECOND_IBAN, SECOND_ACCOUNT, STATEMENT_DAY,
+    second = _statement("2026-04-16/001", SECOND_IBAN, SECOND_ACCOUNT, STATEMENT_DAY,
                         plan["second"], StatementFormat.GPC)  # fmt: skip
     late = _statement("DEMO-2026-05-002", settings.operator_iban, None, LATE_DAY,
                       plan["late"], StatementFormat.CAMT053)  # fmt: skip
-    files = [folder / "main-2026-04-20.camt053.xml", folder / "second-2026-04-20.gpc"]
+    files = [folder / "main-2026-04-16.camt053.xml", folder / "second-2026-04-16.gpc"]
     files[0].write_bytes(write_camt053(main))
     files[1].write_bytes(write_gpc(second))
     late_file = folder / "main-2026-05-12.camt053.xml"
@@ -266,7 +287,7 @@ def run_payments(
     clock: FakeClock,
     seed: int,
     settings: Settings,
-    dunning: Callable[[date], object] | None = None,
+    actor: Actor,
 ) -> PaymentsSummary:
     """Write the statements, import them twice, run dunning, import the late statement."""
     with database.session() as session:
@@ -275,8 +296,10 @@ def run_payments(
     clock.set(datetime.combine(STATEMENT_DAY, time(6), tzinfo=UTC))
     summary.first = import_files(database, files, clock, settings)
     summary.again = import_files(database, files, clock, settings)
-    if dunning is not None:
-        dunning(date(2026, 5, 10))
+    for day in DUNNING_DAYS:
+        clock.set(datetime.combine(day, time(6), tzinfo=UTC))
+        with database.session() as session:
+            summary.dunning.append(run_dunning(session, day, clock, actor, settings=settings))
     clock.set(datetime.combine(LATE_DAY, time(6), tzinfo=UTC))
     summary.late = import_files(database, [late_file], clock, settings)
     with database.session() as session:

@@ -1,9 +1,9 @@
 """What people do with payments: look at the queue, match by hand, read a ledger.
 
 Matching by hand is the same booking as the import's (allocation to the named invoice,
-then the oldest open ones; the rest is credit; one ledger entry), recorded with who did
-it. A payment is matched once: a wrong match is corrected by a new booking, not by
-editing this one.
+then the oldest open ones; the rest is credit; one ledger entry; lines dunning stopped
+restored when the debt is cleared), recorded with who did it. A payment is matched
+once: a wrong match is corrected by a new booking, not by editing this one.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from linka.customers.tables import BillingAccountRow
 from linka.kernel.clock import Clock
 from linka.kernel.errors import LinkaError
 from linka.payments.allocation import allocate
+from linka.payments.dunning.restore import restore_cleared
 from linka.payments.imports import payment_entry
 from linka.payments.ledger import balances, open_items, store_allocations, store_entries
 from linka.payments.model import IncomingPayment, MatchRule, OpenItem, PaymentStatus
@@ -105,6 +106,7 @@ def match_manually(
         payment.message, payment.statement,
     )  # fmt: skip
     store_entries(session, [payment_entry(payment.id, account_id, incoming)], clock)
+    restore_cleared(session, [account_id], payment.booked_on, clock, actor)
     return payment, [(a.invoice_id, a.amount) for a in allocations], left
 
 

@@ -6,23 +6,30 @@ statement not read before (its key is the bank account and the statement id) is
 registered with the file's checksum, its credit entries are booked as payments
 (:func:`linka.payments.imports.import_payments`: idempotent per bank entry reference, so
 a statement that overlaps an earlier one books only the new entries), entries the bank
-took back (returned direct debits, reversals) reverse the payments they return, and the
-customers get their receipts through the outbox. Other debits — the operator's own
-outgoing payments — are counted and left to the accounting system.
+took back (returned direct debits, reversals) reverse the payments they return, the
+customers get their receipts through the outbox, and an account whose debt the money
+cleared has the lines dunning stopped restored, effective the day the bank booked it.
+Other debits — the operator's own outgoing payments — are counted and left to the
+accounting system.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from linka.customers.model import Actor
 from linka.kernel.clock import Clock
-from linka.payments.imports import PaymentImport, import_payments
+from linka.payments.dunning.restore import RestoredLine, restore_cleared
+from linka.payments.imports import Booked, PaymentImport, import_payments
 from linka.payments.matching import symbol_digits
 from linka.payments.model import IncomingPayment
 from linka.payments.notices import enqueue_receipts
@@ -30,6 +37,9 @@ from linka.payments.sepa.returns import book_returns
 from linka.payments.statements import Statement, StatementEntry, StatementFormat, read_statement
 from linka.payments.tables import BankStatementRow
 from linka.settings import Settings
+
+IMPORT = Actor("statement import", "system")
+"""Who restores lines when an imported payment clears a debt."""
 
 
 @dataclass
@@ -41,6 +51,7 @@ class StatementImport:
     returns: int = 0  # entries the bank took back
     returns_booked: int = 0
     others: int = 0  # debits that are not the ledger's business
+    restored: list[RestoredLine] = field(default_factory=list)  # lines dunning had stopped
     seconds: float = 0.0
 
 
@@ -115,5 +126,24 @@ def import_statement_file(
         )  # fmt: skip
     session.flush()
     enqueue_receipts(session, result.payments.booked, clock, settings)
+    result.restored = restore_paid(session, result.payments.booked, clock, settings)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def restore_paid(
+    session: Session, booked: Sequence[Booked], clock: Clock, settings: Settings
+) -> list[RestoredLine]:
+    """Lines that dunning stopped come back, effective the day the clearing money was
+    booked by the bank, for the accounts whose debt the payments cleared."""
+    last_paid: dict[int, date] = {}
+    for item in booked:
+        day = item.payment.booked_on
+        last_paid[item.account_id] = max(day, last_paid.get(item.account_id, day))
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for account_id, day in last_paid.items():
+        by_day[day].append(account_id)
+    restored: list[RestoredLine] = []
+    for day, account_ids in sorted(by_day.items()):
+        restored += restore_cleared(session, account_ids, day, clock, IMPORT, settings=settings)
+    return restored
