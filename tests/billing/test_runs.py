@@ -22,7 +22,10 @@ from linka.billing.runs import approve_drafts, issue_drafts, run_bill_run
 from linka.billing.tables import InvoiceLineRow, InvoiceRow
 from linka.customers.tables import BillingAccountRow
 from linka.demo.operator import build_demo
+from linka.engagement.tables import OutboxMessageRow
 from linka.kernel.clock import FakeClock
+from linka.payments.ledger import balances, open_items
+from linka.payments.tables import LedgerEntryRow
 from linka.settings import Settings
 from linka.store.database import Database
 from linka.usage.store import UsageStore
@@ -225,3 +228,50 @@ def test_a_killed_bill_run_run_again_completes_without_gaps(
     assert sum((i.amount_due for i in stored), Decimal(0)) == whole.amount_due["CZK"]
     assert partial < len(stored) or partial == len(stored)
     reference.dispose()
+
+
+def test_issuing_books_the_ledger_and_mails_the_pdf_once(operator: tuple[Database, UsageStore]):
+    db, store = operator
+    bill(db, store, issue=False)
+    drafts = invoices(db)
+    with db.session() as session:  # drafts are not the customer's debt yet
+        assert session.scalar(sa.select(sa.func.count()).select_from(LedgerEntryRow)) == 0
+        issue_drafts(
+            session, [d.id for d in drafts], issue_date=RUN, clock=CLOCK, settings=SETTINGS
+        )
+    issued = invoices(db)
+    with db.session() as session:
+        query = sa.select(LedgerEntryRow.invoice_id, LedgerEntryRow.amount)
+        booked = dict(session.execute(query).tuples().all())
+        assert booked == {i.id: i.amount_due for i in issued}
+        mails = session.scalars(
+            sa.select(OutboxMessageRow).where(OutboxMessageRow.kind == "invoice_issued")
+        ).all()
+        by_email = session.scalars(
+            sa.select(InvoiceRow.number_text)
+            .join(BillingAccountRow, BillingAccountRow.id == InvoiceRow.account_id)
+            .where(BillingAccountRow.invoice_delivery == "email")
+        ).all()
+    assert sorted(m.dedupe_key for m in mails) == sorted(f"invoice-issued:{n}" for n in by_email)
+    assert mails
+    first = mails[0]
+    number = first.dedupe_key.removeprefix("invoice-issued:")
+    assert first.attachments == [
+        {
+            "name": f"{number}.pdf",
+            "path": f"documents/{number}.pdf",
+            "content_type": "application/pdf",
+        }
+    ]
+    assert number in (first.subject or "")
+    # a credit note of a whole invoice settles it in the ledger
+    original = issued[0]
+    with db.session() as session:
+        credit_invoice(
+            session, original.number_text or "", reason="wrong tariff", clock=CLOCK,
+            settings=SETTINGS, issue_date=RUN,
+        )  # fmt: skip
+        assert original.id not in {
+            item.invoice_id for items in open_items(session).values() for item in items
+        }
+        assert balances(session, [original.account_id])[original.account_id] == 0
