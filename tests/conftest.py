@@ -94,6 +94,10 @@ class Cli:
         monkeypatch.setenv("LINKA_DATA_DIR", str(data_dir))
         monkeypatch.setenv("LINKA_DATABASE_URL", database_url)
         monkeypatch.setenv("COLUMNS", "200")
+        from linka.cli import runtime
+
+        for console in (runtime.console, runtime.err_console):  # wide tables: whole words
+            monkeypatch.setattr(console, "width", 250)
 
     def __call__(self, *args: str, expect: int = 0) -> str:
         result = self.runner.invoke(self.app, list(args), catch_exceptions=False)

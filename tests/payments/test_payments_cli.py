@@ -5,24 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import pytest
 
-from linka.cli import runtime
 from linka.payments.statements import write_camt053, write_gpc
 from linka.store.database import Database
 from tests.conftest import Cli
 from tests.payments.builders import account, invoice, paid, statement
 
 
-@pytest.fixture
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    for console in (runtime.console, runtime.err_console):
-        monkeypatch.setattr(console, "width", 250)
-
-
-def test_import_queue_match_ledger_and_reports(
-    db: Database, cli: Cli, wide: None, tmp_path: Path
-) -> None:
+def test_import_queue_match_ledger_and_reports(db: Database, cli: Cli, tmp_path: Path) -> None:
     with db.session() as session:
         owner = account(session, 1)
         invoice(session, owner, 1, "1000.00")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from linka.customers.model import Actor
 from linka.kernel.clock import Clock
+from linka.kernel.memory import cycle_collector_paused
 from linka.payments.dunning.restore import RestoredLine, restore_cleared
 from linka.payments.imports import Booked, PaymentImport, import_payments
 from linka.payments.matching import symbol_digits
@@ -87,6 +88,13 @@ def import_statement_file(
     settings: Settings,
 ) -> StatementImport:
     """Book the statements of one file in the caller's transaction (see the module)."""
+    with cycle_collector_paused():
+        return _import(session, path, format, clock, settings)
+
+
+def _import(
+    session: Session, path: Path, format: StatementFormat | str, clock: Clock, settings: Settings
+) -> StatementImport:
     started = time.perf_counter()
     statements = read_statement(path, format)
     checksum = hashlib.sha256(path.read_bytes()).hexdigest()
