@@ -223,6 +223,13 @@ def print_payments(summary: PaymentsSummary) -> None:
                 f"{paid.unmatched:,}", f"{received:,.2f}",
             )  # fmt: skip
     console.print(table)
+    collected = sum(len(f.collections) for f in summary.collections)
+    amount = sum((f.total for f in summary.collections), Decimal(0))
+    console.print(
+        f"SEPA: {summary.mandates:,} mandates; {collected:,} direct debits ({amount:,.2f} CZK) "
+        f"collected on the due date in {len(summary.collections)} pain.008 file(s)",
+        highlight=False,
+    )
     console.print(
         "customers: " + ", ".join(f"{n:,} {kind}" for kind, n in sorted(summary.behaviour.items())),
         highlight=False,

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from linka.billing.model import InvoiceKind, InvoiceStatus
@@ -31,6 +31,9 @@ from linka.kernel.clock import FakeClock
 from linka.payments.dunning.ladder import load_ladder
 from linka.payments.dunning.run import DunningReport, run_dunning
 from linka.payments.ledger import balances, credits, open_items
+from linka.payments.sepa.debits import CollectionFile, export_collections
+from linka.payments.sepa.pain import Creditor
+from linka.payments.sepa.tables import MandateRow
 from linka.payments.statement_import import StatementImport, import_statement_file
 from linka.payments.statements import (
     Statement,
@@ -50,6 +53,8 @@ LATE_DAY = date(2026, 5, 12)
 SECOND_ACCOUNT = "2001234567/0300"  # the operator's ČSOB account, GPC statements
 SECOND_IBAN = "CZ2003000000002001234567"
 FOLDER = "statements"
+SEPA_FOLDER = "sepa"
+COLLECTION_DAY = date(2026, 4, 15)  # the invoices' due date
 ZERO = Decimal(0)
 
 
@@ -75,6 +80,8 @@ class PaymentsSummary:
     again: list[StatementImport] = field(default_factory=list)
     late: list[StatementImport] = field(default_factory=list)
     behaviour: dict[str, int] = field(default_factory=dict)
+    mandates: int = 0
+    collections: list[CollectionFile] = field(default_factory=list)  # pain.008 files
     dunning: list[DunningReport] = field(default_factory=list)
     ledger: LedgerSummary | None = None
 
@@ -280,6 +287,34 @@ def ledger_summary(session: Session) -> LedgerSummary:
     )
 
 
+def sign_mandates(session: Session, clock: FakeClock) -> int:
+    """A SEPA mandate for every direct-debit account, signed the day it was opened."""
+    rows = session.execute(
+        select(
+            BillingAccountRow.id, BillingAccountRow.number, BillingAccountRow.iban,
+            BillingAccountRow.created_at, CustomerRow.name,
+        )
+        .join(CustomerRow, CustomerRow.id == BillingAccountRow.customer_id)
+        .where(
+            BillingAccountRow.payment_method == PaymentMethod.DIRECT_DEBIT.value,
+            BillingAccountRow.iban.is_not(None),
+        )
+        .order_by(BillingAccountRow.id)
+    ).all()  # fmt: skip
+    mandates = [
+        {
+            "account_id": account_id, "reference": f"{number}-1", "debtor_name": name[:140],
+            "debtor_iban": iban, "debtor_bic": None, "signed_on": created.date(),
+            "status": "active", "revoked_on": None, "first_collected_on": None,
+            "created_at": clock.now(),
+        }
+        for account_id, number, iban, created, name in rows
+    ]  # fmt: skip
+    if mandates:
+        session.execute(insert(MandateRow), mandates)
+    return len(mandates)
+
+
 def run_payments(
     database: Database,
     data_dir: Path,
@@ -290,9 +325,17 @@ def run_payments(
     actor: Actor,
 ) -> PaymentsSummary:
     """Write the statements, import them twice, run dunning, import the late statement."""
+    clock.set(datetime.combine(COLLECTION_DAY - timedelta(days=2), time(6), tzinfo=UTC))
+    with database.session() as session:
+        mandates = sign_mandates(session, clock)
+        collections = export_collections(
+            session, COLLECTION_DAY, data_dir / SEPA_FOLDER, Creditor.from_settings(settings), clock
+        )
     with database.session() as session:
         files, late_file, behaviour = write_statements(session, data_dir / FOLDER, seed, settings)
-    summary = PaymentsSummary([*files, late_file], behaviour=behaviour)
+    summary = PaymentsSummary(
+        [*files, late_file], behaviour=behaviour, mandates=mandates, collections=collections
+    )
     clock.set(datetime.combine(STATEMENT_DAY, time(6), tzinfo=UTC))
     summary.first = import_files(database, files, clock, settings)
     summary.again = import_files(database, files, clock, settings)

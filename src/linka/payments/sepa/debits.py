@@ -188,7 +188,8 @@ def export_collections(
         by_currency[candidate.currency].append((candidate, collection))
     documents: list[tuple[str, str, bytes, list[tuple[_Due, Collection]]]] = []
     for currency, chosen in sorted(by_currency.items()):
-        document = direct_debit_document(creditor, currency)
+        message_id = f"LINKA-DD-{now:%Y%m%d%H%M%S%f}-{currency}"[:35]
+        document = direct_debit_document(creditor, currency, message_id)
         for candidate, collection in chosen:
             document.add_payment(_payment(candidate, collection, on, creditor))
         documents.append((currency, str(document.msg_id), export_document(document), chosen))

@@ -76,13 +76,16 @@ def cents(amount: Decimal) -> int:
     return int(scaled)
 
 
-def direct_debit_document(creditor: Creditor, currency: str) -> Any:
+def direct_debit_document(creditor: Creditor, currency: str, message_id: str) -> Any:
     """An empty pain.008 (SEPA Core), one payment-information block per debit.
+
+    ``message_id`` is linka's (from its clock), not sepaxml's random one, so the batch
+    stored with each debit is reproducible.
 
     Not batch-booked (``BtchBookg`` false): the bank credits every debit as its own
     statement entry carrying its end-to-end id, so the import matches each to its invoice.
     """
-    return SepaDD(
+    document = SepaDD(
         {
             "name": creditor.name, "IBAN": creditor.iban, "BIC": creditor.bic,
             "batch": False, "creditor_id": creditor.creditor_id, "currency": currency,
@@ -90,6 +93,8 @@ def direct_debit_document(creditor: Creditor, currency: str) -> Any:
         },
         schema=DIRECT_DEBIT_SCHEMA,
     )  # fmt: skip
+    document.msg_id = message_id
+    return document
 
 
 def transfer_document(creditor: Creditor, currency: str) -> Any:
