@@ -31,10 +31,15 @@ from linka.payments.prepaid.lines import PrepaidTerms, prepaid_line
 from linka.payments.prepaid.tables import PrepaidEntryRow, VoucherRow
 from linka.payments.prepaid.usage import CHARGE_SCHEMA, book_usage, deduct_usage
 from linka.payments.prepaid.vouchers import create_vouchers, redeem_voucher
+from linka.payments.statement_import import import_statement_file
+from linka.payments.statements import StatementFormat, write_camt053
+from linka.payments.tables import LedgerEntryRow, PaymentRow
 from linka.rating.services import rate_period, rated_usage
+from linka.settings import Settings
 from linka.store.database import Database
 from linka.usage.services import import_usage
 from linka.usage.store import UsageStore
+from tests.payments.builders import paid, statement
 from tests.usage.test_store import LINES, set_up, write_master
 
 ACTOR = Actor("agent", "test")
@@ -381,3 +386,26 @@ def test_usage_beyond_the_credit_is_paid_by_the_next_top_up_before_it_can_expire
 
     assert result.amount == Decimal(-80)
     assert line_balance(operator) == Decimal(0)
+
+
+def test_a_bank_transfer_naming_the_phone_number_tops_up_once(
+    operator: Database, tmp_path: Path
+) -> None:
+    # given a statement paying 300 CZK with the line's number as variable symbol
+    path = tmp_path / "s.xml"
+    path.write_bytes(
+        write_camt053(statement("S-1", paid("E1", "300.00", LINES[0].removeprefix("+420"))))
+    )
+    settings = Settings.model_construct()
+    for _ in range(2):  # imported twice
+        with operator.session() as session:
+            result = import_statement_file(
+                session, path, StatementFormat.CAMT053, clock=at(date(2026, 3, 5)),
+                settings=settings,
+            )  # fmt: skip
+    # then the line's prepaid credit is topped up once, and the account ledger is untouched
+    assert line_balance(operator) == Decimal("300.00")
+    assert result.already == 1  # the statement was read before
+    with operator.session() as session:
+        assert session.scalars(select(PaymentRow.status)).all() == ["top_up"]
+        assert session.scalars(select(LedgerEntryRow.id)).all() == []

@@ -68,6 +68,10 @@ def import_command(
             rules[rule] = rules.get(rule, 0) + count
     if rules:
         console.print("matched by: " + ", ".join(f"{k} {v:,}" for k, v in sorted(rules.items())))
+    top_ups = sum(r.payments.top_ups for r in results)
+    restored = sum(len(r.restored) for r in results)
+    if top_ups or restored:
+        console.print(f"{top_ups:,} prepaid top-ups; {restored:,} lines restored from dunning")
     console.print(
         f"{waiting:,} payments ({money(amount)}) wait in the queue: linka payments unmatched"
     )

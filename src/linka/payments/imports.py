@@ -5,7 +5,9 @@ parsers make them); a payment whose bank reference is already stored is skipped,
 importing a statement again books nothing. The rest are matched (:mod:`matching`),
 allocated to the matched account's open invoices (:mod:`allocation`), and stored with
 their allocations and ledger entries in bulk. An unmatched payment belongs to no account
-yet: it waits in the queue and enters the ledger when a person matches it.
+yet: it waits in the queue and enters the ledger when a person matches it. A payment whose
+variable symbol is a prepaid line's number is that line's top-up: it goes to the line's
+prepaid credit (:mod:`linka.payments.prepaid`), not to the account's ledger.
 """
 
 from __future__ import annotations
@@ -23,19 +25,34 @@ from sqlalchemy.orm import Session
 
 from linka.billing.model import InvoiceKind, InvoiceStatus
 from linka.billing.tables import InvoiceRow
+from linka.customers.model import Actor, PaymentType
 from linka.customers.tables import BillingAccountRow
 from linka.kernel.clock import Clock
 from linka.payments.allocation import after, allocate
 from linka.payments.ledger import AMOUNT, CHUNK, open_items, store_allocations, store_entries
-from linka.payments.matching import Directory, Match, match_payment, payer_key, symbol_digits
+from linka.payments.matching import (
+    Directory,
+    Match,
+    match_payment,
+    national_symbol,
+    payer_key,
+    symbol_digits,
+)
 from linka.payments.model import Allocation, EntryKind, IncomingPayment, PaymentStatus
+from linka.payments.prepaid.balances import top_up
+from linka.payments.prepaid.lines import PrepaidTerms
 from linka.payments.tables import PaymentRow
 from linka.store.bulk import bulk_insert, frame_of, reserve_ids
+from linka.subscriptions.model import LineStatus
+from linka.subscriptions.tables import LineRow
 
 INSTANT = pl.Datetime("us", "UTC")
 _PAYMENT = EntryKind.PAYMENT.value  # enum look-ups are slow in a 100,000-row loop
 _MATCHED = PaymentStatus.MATCHED.value
 _UNMATCHED = PaymentStatus.UNMATCHED.value
+_TOP_UP = PaymentStatus.TOP_UP.value
+IMPORT = Actor("payments import", "system")
+"""Who books what an imported payment does: top-ups, restored lines."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class PaymentImport:
     received: dict[str, Decimal] = field(default_factory=dict)  # per currency
     allocated: Decimal = Decimal(0)
     credit: Decimal = Decimal(0)  # matched money no open invoice took
+    top_ups: int = 0  # payments that topped up a prepaid line (matched, not in the ledger)
     seconds: float = 0.0
     booked: list[Booked] = field(default_factory=list)  # matched payments, in booking order
 
@@ -70,6 +88,7 @@ class PaymentImport:
             self.received[currency] = self.received.get(currency, Decimal(0)) + amount
         self.allocated += other.allocated
         self.credit += other.credit
+        self.top_ups += other.top_ups
         self.seconds += other.seconds
         self.booked += other.booked
 
@@ -109,7 +128,19 @@ def load_directory(session: Session) -> Directory:
         if (key := payer_key(payer)) is not None and paid_for is not None:
             candidates[key].add(paid_for)
     payers = {key: next(iter(ids)) for key, ids in candidates.items() if len(ids) == 1}
-    return Directory(invoices, accounts, payers, currencies)
+    lines = {
+        symbol: (account_id, msisdn)
+        for account_id, msisdn in session.execute(
+            select(LineRow.account_id, LineRow.msisdn)
+            .join(BillingAccountRow, BillingAccountRow.id == LineRow.account_id)
+            .where(
+                BillingAccountRow.payment_type == PaymentType.PREPAID.value,
+                LineRow.status != LineStatus.TERMINATED.value,
+            )
+        )
+        if (symbol := national_symbol(msisdn)) is not None
+    }
+    return Directory(invoices, accounts, payers, currencies, lines)
 
 
 def known_references(session: Session, references: Sequence[str]) -> set[str]:
@@ -123,9 +154,13 @@ def known_references(session: Session, references: Sequence[str]) -> set[str]:
 
 
 def import_payments(
-    session: Session, payments: Sequence[IncomingPayment], clock: Clock
+    session: Session,
+    payments: Sequence[IncomingPayment],
+    clock: Clock,
+    terms: PrepaidTerms | None = None,
 ) -> PaymentImport:
-    """Book the payments not booked before; returns what happened to them."""
+    """Book the payments not booked before; returns what happened to them. A payment
+    naming a prepaid line tops up its credit under ``terms`` (validity, low balance)."""
     started = time.perf_counter()
     result = PaymentImport(read=len(payments))
     unique = list({p.reference: p for p in payments}.values())
@@ -142,6 +177,7 @@ def import_payments(
     rows: list[dict[str, object]] = []
     allocations: list[tuple[int | None, int | None, Allocation]] = []
     entries: list[dict[str, object]] = []
+    top_ups: list[tuple[int, str, IncomingPayment]] = []
     for payment_id, payment in zip(ids, new, strict=True):
         match = match_payment(payment, directory, items)
         result.received[payment.currency] = (
@@ -153,6 +189,9 @@ def import_payments(
             result.unmatched += 1
             continue
         result.matched += 1
+        if match.msisdn is not None:
+            top_ups.append((payment_id, match.msisdn, payment))
+            continue
         result.booked.append(Booked(payment_id, match.account_id, payment))
         account_items = items.get(match.account_id, [])
         paid, left = allocate(payment.amount, account_items, match.invoice_id)
@@ -166,6 +205,12 @@ def import_payments(
         store_allocations(session, allocations, max(p.booked_on for p in new), clock)
     if entries:
         store_entries(session, entries, clock)
+    for payment_id, msisdn, payment in top_ups:
+        top_up(
+            session, msisdn, payment.amount, reference=f"payment:{payment_id}", clock=clock,
+            actor=IMPORT, terms=terms or PrepaidTerms(),
+        )  # fmt: skip
+    result.top_ups += len(top_ups)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -185,6 +230,7 @@ def _row(
     payment_id: int, payment: IncomingPayment, match: Match, now: datetime
 ) -> dict[str, object]:
     matched = match.account_id is not None
+    status = _TOP_UP if match.msisdn is not None else _MATCHED if matched else _UNMATCHED
     return {
         "id": payment_id, "reference": payment.reference, "statement": payment.statement,
         "booked_on": payment.booked_on, "amount": payment.amount, "currency": payment.currency,
@@ -192,7 +238,7 @@ def _row(
         "counterparty_account": payment.counterparty_account,
         "counterparty_name": payment.counterparty_name, "message": payment.message,
         "account_id": match.account_id,
-        "status": _MATCHED if matched else _UNMATCHED,
+        "status": status,
         "match_rule": match.rule.value, "match_note": match.reason,
         "imported_at": now, "matched_at": now if matched else None,
         "matched_by": "automatic" if matched else None,

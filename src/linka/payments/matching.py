@@ -2,7 +2,9 @@
 
 In order: the variable symbol is an invoice's number (its digits, as printed on the
 bill: FA2026000004 → 2026000004) → that invoice and its account; the variable symbol is
-a billing account's → that account; the payer's bank account is known for one billing
+a billing account's → that account; the variable symbol is a prepaid line's phone number
+without the country code (601234567, as Czech operators ask for top-ups) → a top-up of
+that line's prepaid credit; the payer's bank account is known for one billing
 account (its direct-debit IBAN, or an earlier payment matched to it) and exactly one of
 that account's open invoices has the paid amount → that invoice. Otherwise the payment
 waits for a person (``linka payments unmatched``). A payment in another currency than the
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from linka.payments.model import IncomingPayment, MatchRule, OpenItem
 
@@ -43,6 +45,8 @@ class Directory:
     accounts: Mapping[str, int]  # account variable symbol digits → account id
     payers: Mapping[str, int]  # payer key → the one account it pays for
     currencies: Mapping[int, str]  # account id → currency
+    lines: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    """Prepaid lines: national number digits → (account id, MSISDN)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Match:
     invoice_id: int | None  # the invoice the payment names, paid first
     rule: MatchRule
     reason: str = ""  # why it did not match
+    msisdn: str | None = None  # the prepaid line a top-up is for
 
 
 def match_payment(
@@ -63,6 +68,9 @@ def match_payment(
         found = Match(account_id, invoice_id, MatchRule.INVOICE_SYMBOL)
     elif symbol is not None and symbol in directory.accounts:
         found = Match(directory.accounts[symbol], None, MatchRule.ACCOUNT_SYMBOL)
+    elif symbol is not None and symbol in directory.lines:
+        account_id, msisdn = directory.lines[symbol]
+        found = Match(account_id, None, MatchRule.LINE_SYMBOL, msisdn=msisdn)
     else:
         payer = payer_key(payment.counterparty_account)
         payer_account = directory.payers.get(payer) if payer else None
@@ -80,3 +88,11 @@ def match_payment(
             f"paid in {payment.currency}, account is billed in {currency}",
         )  # fmt: skip
     return found
+
+
+def national_symbol(msisdn: str) -> str | None:
+    """The variable symbol a payer writes for a line: its number without the country code
+    (+420 601 234 567 → 601234567); None for numbers that do not fit a symbol."""
+    if not msisdn.startswith("+420"):
+        return None
+    return symbol_digits(msisdn.removeprefix("+420"))

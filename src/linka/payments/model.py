@@ -31,11 +31,13 @@ class PaymentStatus(StrEnum):
     MATCHED = "matched"  # belongs to an account (allocated, or kept as its credit)
     UNMATCHED = "unmatched"  # waiting in the queue for a person
     RETURNED = "returned"  # the bank took it back
+    TOP_UP = "top_up"  # prepaid credit of a line, not the account's ledger
 
 
 class MatchRule(StrEnum):
     INVOICE_SYMBOL = "vs-invoice"  # the variable symbol is an invoice's number
     ACCOUNT_SYMBOL = "vs-account"  # the variable symbol is a billing account's
+    LINE_SYMBOL = "vs-line"  # the variable symbol is a prepaid line's phone number: top-up
     AMOUNT_AND_PAYER = "amount-payer"  # the payer's bank account and an open amount
     MANUAL = "manual"
     NONE = "none"

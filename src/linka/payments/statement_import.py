@@ -26,21 +26,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linka.customers.model import Actor
 from linka.kernel.clock import Clock
 from linka.kernel.memory import cycle_collector_paused
 from linka.payments.dunning.restore import RestoredLine, restore_cleared
-from linka.payments.imports import Booked, PaymentImport, import_payments
+from linka.payments.imports import IMPORT, Booked, PaymentImport, import_payments
 from linka.payments.matching import symbol_digits
 from linka.payments.model import IncomingPayment
 from linka.payments.notices import enqueue_receipts
+from linka.payments.prepaid.lines import PrepaidTerms
 from linka.payments.sepa.returns import book_returns
 from linka.payments.statements import Statement, StatementEntry, StatementFormat, read_statement
 from linka.payments.tables import BankStatementRow
 from linka.settings import Settings
-
-IMPORT = Actor("statement import", "system")
-"""Who restores lines when an imported payment clears a debt."""
 
 
 @dataclass
@@ -117,7 +114,9 @@ def _import(
         credits = [e for e in statement.entries if e.amount > 0 and not e.is_return]
         returns = [e for e in statement.entries if e.is_return]
         result.others += len(statement.entries) - len(credits) - len(returns)
-        result.payments.add(import_payments(session, [incoming(e, source) for e in credits], clock))
+        terms = PrepaidTerms(settings.prepaid_credit_validity_days, settings.prepaid_low_balance)
+        paid = [incoming(entry, source) for entry in credits]
+        result.payments.add(import_payments(session, paid, clock, terms))
         result.returns += len(returns)
         if returns:
             result.returns_booked += book_returns(session, returns, clock).returned
