@@ -9,6 +9,8 @@ holds pays them at once).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from linka.kernel.clock import Clock
 from linka.kernel.errors import LinkaError
-from linka.payments.ledger import apply_credits, credits, store_allocations, store_entries
+from linka.payments.ledger import (
+    CHUNK,
+    apply_credits,
+    credits,
+    store_allocations,
+    store_entries,
+)
 from linka.payments.model import Allocation, EntryKind, PaymentStatus
 from linka.payments.tables import AllocationRow, LedgerEntryRow, PaymentRow
 
@@ -33,8 +41,89 @@ class Booked:
     created: bool  # False: the same source was booked before; nothing new
 
 
+@dataclass(frozen=True)
+class Debit:
+    """A fee or a refund owed by an account, booked once per ``source``."""
+
+    account_id: int
+    kind: EntryKind  # fee | refund
+    amount: Decimal  # > 0
+    currency: str
+    on: date
+    source: str
+    description: str
+
+
 def _entry_by_source(session: Session, source: str) -> LedgerEntryRow | None:
     return session.scalars(select(LedgerEntryRow).where(LedgerEntryRow.source == source)).first()
+
+
+def _entry_ids(session: Session, sources: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(sources), CHUNK):
+        query = select(LedgerEntryRow.source, LedgerEntryRow.id).where(
+            LedgerEntryRow.source.in_(sources[start : start + CHUNK])
+        )
+        for source, entry_id in session.execute(query):
+            found[source] = entry_id
+    return found
+
+
+def book_debits(session: Session, debits: Sequence[Debit], clock: Clock) -> dict[str, int]:
+    """Book fees and refunds owed by accounts, each once per ``source``; returns the
+    ledger entry id of every source given (booked now or before).
+
+    Sources already stored are skipped (one look-up for the batch), the new entries go
+    in with one bulk insert, in the order given, and the unallocated credit of the
+    accounts that hold any pays them at once as far as it goes.
+    """
+    return _book_debits(session, debits, clock)[0]
+
+
+def _book_debits(
+    session: Session, debits: Sequence[Debit], clock: Clock
+) -> tuple[dict[str, int], set[str]]:
+    for debit in debits:
+        if debit.kind not in (EntryKind.FEE, EntryKind.REFUND):
+            raise LedgerMovementError(f"{debit.kind} is not a debit item")
+        if debit.amount <= 0:
+            raise LedgerMovementError(f"a {debit.kind} must be positive, got {debit.amount}")
+    sources = list(dict.fromkeys(debit.source for debit in debits))
+    if not sources:
+        return {}, set()
+    stored = _entry_ids(session, sources)
+    new: dict[str, Debit] = {}
+    for debit in debits:
+        if debit.source not in stored and debit.source not in new:
+            new[debit.source] = debit
+    if not new:
+        return stored, set()
+    store_entries(
+        session,
+        [
+            {
+                "source": d.source, "account_id": d.account_id, "kind": d.kind.value,
+                "amount": d.amount, "currency": d.currency, "booked_on": d.on,
+                "invoice_id": None, "payment_id": None, "description": d.description,
+            }
+            for d in new.values()
+        ],
+        clock,
+    )  # fmt: skip
+    booked = _entry_ids(session, list(new))
+    days: dict[date, set[int]] = defaultdict(set)
+    for debit in new.values():
+        days[debit.on].add(debit.account_id)
+    holding = {
+        account_id
+        for account_id, held in credits(session, sorted(set().union(*days.values()))).items()
+        if any(credit.available > 0 for credit in held)
+    }
+    for on, account_ids in sorted(days.items()):
+        paying = sorted(account_ids & holding)
+        if paying:
+            apply_credits(session, paying, on, clock)
+    return stored | booked, set(new)
 
 
 def book_debit(
@@ -51,28 +140,9 @@ def book_debit(
 ) -> Booked:
     """Book a fee or a refund owed by the account (``amount`` > 0) once per ``source``;
     the account's unallocated credit pays it at once as far as it goes."""
-    if kind not in (EntryKind.FEE, EntryKind.REFUND):
-        raise LedgerMovementError(f"{kind} is not a debit item")
-    if amount <= 0:
-        raise LedgerMovementError(f"a {kind} must be positive, got {amount}")
-    found = _entry_by_source(session, source)
-    if found is not None:
-        return Booked(found.id, created=False)
-    store_entries(
-        session,
-        [
-            {
-                "source": source, "account_id": account_id, "kind": kind.value,
-                "amount": amount, "currency": currency, "booked_on": on, "invoice_id": None,
-                "payment_id": None, "description": description,
-            }
-        ],
-        clock,
-    )  # fmt: skip
-    entry = _entry_by_source(session, source)
-    assert entry is not None
-    apply_credits(session, [account_id], on, clock)
-    return Booked(entry.id, created=True)
+    debit = Debit(account_id, kind, amount, currency, on, source, description)
+    ids, created = _book_debits(session, [debit], clock)
+    return Booked(ids[source], created=source in created)
 
 
 def available_credit(session: Session, account_id: int) -> Decimal:

@@ -16,17 +16,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linka.customers.model import Actor
-from linka.customers.timeline import record_interaction
+from linka.customers.timeline import Interaction
+from linka.engagement.bulk import MessageRequest
 from linka.engagement.model import MessageChannel
-from linka.engagement.services import enqueue_message
 from linka.kernel.clock import Clock
 from linka.payments.dunning.decisions import AccountState, Verdict, decide
 from linka.payments.dunning.episodes import (
@@ -39,10 +38,10 @@ from linka.payments.dunning.episodes import (
 from linka.payments.dunning.ladder import CLEARED, Ladder, LineAction, StepAction, load_ladder
 from linka.payments.dunning.messages import KINDS, RESTORED, MessageFacts, compose
 from linka.payments.dunning.tables import DunningLineRow, DunningStepRow
+from linka.payments.dunning.writes import LineMove, Notice, insert_steps, move_lines, write_notices
 from linka.payments.ledger import open_items
 from linka.settings import Settings
 from linka.subscriptions.model import LineStatus
-from linka.subscriptions.services import change_line_status, status_history
 from linka.subscriptions.tables import LineRow
 
 _S = LineStatus
@@ -78,25 +77,6 @@ def lines_to_move(lines: Sequence[LineRow], action: LineAction) -> list[LineRow]
         return []
     _, sources = LINE_MOVES[action]
     return [line for line in lines if LineStatus(line.status) in sources]
-
-
-def move_line(
-    session: Session,
-    line: LineRow,
-    target: LineStatus,
-    on: date,
-    reason: str,
-    clock: Clock,
-    actor: Actor,
-) -> date:
-    """Change the line's status effective ``on`` (or its last change's day, if later)."""
-    last = status_history(session, line.id)[-1]
-    effective = max(on, last.effective_on)
-    change_line_status(
-        session, line.msisdn, target, reason=reason, clock=clock, actor=actor,
-        effective_on=effective,
-    )  # fmt: skip
-    return effective
 
 
 def restorable(session: Session, account_ids: Sequence[int]) -> dict[int, list[RestorePlan]]:
@@ -185,119 +165,127 @@ def restore_cleared(
         )
         if decision.verdict is Verdict.CLEARED:
             cleared.append((account, state, decision.overdue))
-    plans = restorable(session, [account.account_id for account, _, _ in cleared])
-    restored: list[RestoredLine] = []
-    for account, state, overdue in cleared:
-        restored += _close_episode(
-            session, account, state, overdue, plans.get(account.account_id, []),
-            on=on, clock=clock, actor=actor, ladder=ladder, settings=settings,
+    now = clock.now()
+    markers = insert_steps(
+        session,
+        [
+            {
+                "account_id": account.account_id, "episode_start": state.start, "step": CLEARED,
+                "action": CLEARED, "taken_on": on, "overdue_amount": overdue,
+                "fee_entry_id": None, "restored_on": None, "created_at": now,
+            }
+            for account, state, overdue in cleared
+        ],
+    )  # fmt: skip
+    # a marker another transaction stored first: that one ended the episode
+    closing = [c for c in cleared if (c[0].account_id, c[1].start, CLEARED) in markers]
+    plans = restorable(session, [account.account_id for account, _, _ in closing])
+    moves: list[tuple[AccountFacts, RestorePlan]] = [
+        (account, plan)
+        for account, _, _ in closing
+        for plan in plans.get(account.account_id, [])
+        if plan.applies
+    ]
+    moved = move_lines(
+        session,
+        [
+            LineMove(account, plan.line, LineStatus(plan.back_to), RESTORE_REASON)
+            for account, plan in moves
+        ],
+        on,
+        clock,
+        actor,
+    )
+    restored: dict[int, list[tuple[RestoredLine, Interaction]]] = defaultdict(list)
+    for (account, plan), done in zip(moves, moved, strict=True):
+        restored[account.account_id].append(
+            (
+                RestoredLine(
+                    account.account_id, account.number, plan.line.id, plan.line.msisdn,
+                    plan.left_in, plan.back_to, done.effective_on,
+                ),
+                done.entry,
+            )
         )  # fmt: skip
-    return restored
+    notices: list[Notice] = []
+    for account, state, overdue in closing:
+        for plan in plans.get(account.account_id, []):
+            for move in plan.moves:
+                move.restored_on = on
+        for step in state.steps:
+            if step.action in (StepAction.SUSPEND, StepAction.BAR) and step.restored_on is None:
+                step.restored_on = on
+        lines = restored[account.account_id]
+        notices.append(
+            _notice(
+                account, state, overdue, [line for line, _ in lines],
+                [entry for _, entry in lines], on=on, now=now, ladder=ladder, settings=settings,
+            )
+        )  # fmt: skip
+    write_notices(session, notices, clock, actor)
+    session.flush()
+    return [line for account, _, _ in closing for line, _ in restored[account.account_id]]
 
 
-def _close_episode(
-    session: Session,
+def _notice(
     account: AccountFacts,
     state: EpisodeState,
     overdue: Decimal,
-    plans: list[RestorePlan],
+    restored: list[RestoredLine],
+    entries: list[Interaction],
     *,
     on: date,
-    clock: Clock,
-    actor: Actor,
+    now: datetime,
     ladder: Ladder,
     settings: Settings,
-) -> list[RestoredLine]:
-    marker = DunningStepRow(
-        account_id=account.account_id, episode_start=state.start, step=CLEARED,
-        action=CLEARED, taken_on=on, overdue_amount=overdue, fee_entry_id=None,
-        restored_on=None, created_at=clock.now(),
-    )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(marker)
-            session.flush()
-    except IntegrityError:
-        return []  # another transaction ended this episode first
-    restored: list[RestoredLine] = []
-    for plan in plans:
-        if plan.applies:
-            effective = move_line(
-                session, plan.line, LineStatus(plan.back_to), on, RESTORE_REASON, clock, actor
-            )
-            restored.append(
-                RestoredLine(
-                    account.account_id, account.number, plan.line.id, plan.line.msisdn,
-                    plan.left_in, plan.back_to, effective,
-                )
-            )  # fmt: skip
-        for move in plan.moves:
-            move.restored_on = on
-    for step in state.steps:
-        if step.action in (StepAction.SUSPEND, StepAction.BAR) and step.restored_on is None:
-            step.restored_on = on
+) -> Notice:
     msisdns = tuple(line.msisdn for line in restored)
     summary = f"Dunning episode from {state.start} ended on {on}: debt paid"
-    record_interaction(
-        session,
+    entry = Interaction(
         account.customer_id,
         "dunning.cleared",
         summary + (f"; lines restored: {', '.join(msisdns)}" if msisdns else ""),
-        clock=clock,
-        actor=actor,
-        details={
+        now,
+        {
             "account": account.number,
             "episode_start": state.start.isoformat(),
             "overdue": str(overdue),
             "restored": list(msisdns),
         },
-        subject=f"account:{account.number}",
+        f"account:{account.number}",
     )
+    messages: list[MessageRequest] = []
     if msisdns:
         facts = MessageFacts(
             account.language, account.number, account.variable_symbol, account.currency,
             overdue, None, msisdns,
         )  # fmt: skip
         channels = ladder.for_segment(account.segment).restore_notify
-        send(
-            session,
-            account,
-            RESTORED,
-            facts,
-            channels,
-            f"{state.start}:{RESTORED}",
-            clock,
-            settings,
+        messages = message_requests(
+            account, RESTORED, facts, channels, f"{state.start}:{RESTORED}", settings
         )
-    session.flush()
-    return restored
+    return Notice([*entries, entry], messages)
 
 
-def send(
-    session: Session,
+def message_requests(
     account: AccountFacts,
     action: str,
     facts: MessageFacts,
     channels: Sequence[MessageChannel],
     key: str,
-    clock: Clock,
     settings: Settings,
-) -> int:
-    """Enqueue the message on each channel; returns how many were stored new."""
+) -> list[MessageRequest]:
+    """The message on each channel, for :func:`linka.engagement.bulk.enqueue_messages`."""
     subject, body = compose(action, facts, settings)
-    created = 0
-    for channel in channels:
-        email = channel is MessageChannel.EMAIL
-        message = enqueue_message(
-            session,
+    return [
+        MessageRequest(
             kind=KINDS[action],
             channel=channel,
             dedupe_key=f"dunning:{account.account_id}:{key}:{channel.value}",
             body=body,
-            clock=clock,
             customer_id=account.customer_id,
-            recipient=account.billing_email if email else None,
-            subject=subject if email else None,
+            recipient=account.billing_email if channel is MessageChannel.EMAIL else None,
+            subject=subject if channel is MessageChannel.EMAIL else None,
         )
-        created += message.created
-    return created
+        for channel in channels
+    ]

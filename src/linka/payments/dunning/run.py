@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from linka.customers.model import Actor
-from linka.customers.timeline import record_interaction
+from linka.customers.timeline import Interaction
+from linka.engagement.model import MessageChannel
 from linka.kernel.clock import Clock, local_today
 from linka.payments.dunning.decisions import AccountState, Decision, Verdict, decide
 from linka.payments.dunning.episodes import (
@@ -36,15 +36,22 @@ from linka.payments.dunning.restore import (
     LINE_MOVES,
     RestoredLine,
     lines_to_move,
-    move_line,
+    message_requests,
     restorable,
     restore_cleared,
-    send,
 )
-from linka.payments.dunning.tables import DunningLineRow, DunningStepRow
+from linka.payments.dunning.writes import (
+    LineMove,
+    Notice,
+    insert_moved_lines,
+    insert_steps,
+    move_lines,
+    set_fee_entries,
+    write_notices,
+)
 from linka.payments.ledger import open_items
 from linka.payments.model import EntryKind
-from linka.payments.movements import book_debit
+from linka.payments.movements import Debit, book_debits
 from linka.settings import Settings
 from linka.subscriptions.services import lines_of_accounts
 from linka.subscriptions.tables import LineRow
@@ -153,15 +160,17 @@ def run_dunning(
     lines: dict[int, list[LineRow]] = defaultdict(list)
     for line in lines_of_accounts(session, with_lines):
         lines[line.account_id].append(line)
-    for account, decision in acting:
-        if decision.step is None:
-            continue
-        taken = _take_step(
-            session, account, decision, decision.step, lines[account.account_id],
-            on=on, clock=clock, actor=actor, settings=settings, dry_run=dry_run,
-        )  # fmt: skip
-        if taken is not None:
-            report.actions.append(taken)
+    planned = [
+        _plan_step(account, decision, decision.step, lines[account.account_id])
+        for account, decision in acting
+        if decision.step is not None
+    ]
+    if dry_run:
+        report.actions = [p.action for p in planned]
+    else:
+        report.actions = _take_steps(
+            session, planned, on=on, clock=clock, actor=actor, settings=settings
+        )
     cleared = [a.account_id for a, d in acting if d.verdict is Verdict.CLEARED]
     if dry_run:
         for account_id, plans in sorted(restorable(session, cleared).items()):
@@ -210,65 +219,118 @@ def _check_date(on: date, clock: Clock, timezones: list[str]) -> None:
             )
 
 
-def _take_step(
-    session: Session,
-    account: AccountFacts,
-    decision: Decision,
-    step: LadderStep,
-    lines: list[LineRow],
-    *,
-    on: date,
-    clock: Clock,
-    actor: Actor,
-    settings: Settings,
-    dry_run: bool,
-) -> DunningAction | None:
+@dataclass(frozen=True)
+class _Step:
+    """A step to take for an account: what it does, decided before anything is written."""
+
+    account: AccountFacts
+    decision: Decision
+    step: LadderStep
+    moving: list[LineRow]
+    channels: tuple[MessageChannel, ...]
+    action: DunningAction
+
+    @property
+    def start(self) -> date:
+        assert self.decision.episode_start is not None
+        return self.decision.episode_start
+
+
+def _plan_step(
+    account: AccountFacts, decision: Decision, step: LadderStep, lines: list[LineRow]
+) -> _Step:
     assert decision.episode_start is not None
     start = decision.episode_start
     fee = step.fee[account.currency] if step.fee else None
     moving = lines_to_move(lines, step.lines)
     # a suspension or barring that finds no line to stop says nothing to the customer
     silent = step.lines in (LineAction.SUSPEND, LineAction.BAR) and not moving
-    channels = () if silent else step.notify
+    channels = () if silent else tuple(step.notify)
     action = DunningAction(
         account.account_id, account.number, account.segment, start, decision.days_overdue,
         step.id, step.action.value, decision.overdue, account.currency, fee,
         tuple(line.msisdn for line in moving), len(channels),
     )  # fmt: skip
-    if dry_run:
-        return action
-    row = DunningStepRow(
-        account_id=account.account_id, episode_start=start, step=step.id,
-        action=step.action.value, taken_on=on, overdue_amount=decision.overdue,
-        fee_entry_id=None, restored_on=None, created_at=clock.now(),
+    return _Step(account, decision, step, moving, channels, action)
+
+
+def _take_steps(
+    session: Session,
+    planned: list[_Step],
+    *,
+    on: date,
+    clock: Clock,
+    actor: Actor,
+    settings: Settings,
+) -> list[DunningAction]:
+    """Write the planned steps set-based; returns those this run took (a concurrent run
+    may have taken some first)."""
+    now = clock.now()
+    ids = insert_steps(
+        session,
+        [
+            {
+                "account_id": p.account.account_id, "episode_start": p.start, "step": p.step.id,
+                "action": p.step.action.value, "taken_on": on,
+                "overdue_amount": p.decision.overdue, "fee_entry_id": None,
+                "restored_on": None, "created_at": now,
+            }
+            for p in planned
+        ],
     )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None  # a concurrent run took this step first
-    if fee is not None:
-        booked = book_debit(
-            session, account_id=account.account_id, kind=EntryKind.FEE, amount=fee,
-            currency=account.currency, on=on,
-            source=f"dunning-fee:{account.account_id}:{start}:{step.id}",
-            description=f"dunning fee ({step.id})", clock=clock,
-        )  # fmt: skip
-        row.fee_entry_id = booked.entry_id
-    if moving:
-        target, _ = LINE_MOVES[step.lines]
-        amount = money(decision.overdue, account.currency, "en")
-        reason = f"dunning step {step.id}: {amount} overdue since {start}"
-        for line in moving:
-            before = line.status
-            move_line(session, line, target, on, reason, clock, actor)
-            session.add(
-                DunningLineRow(
-                    step_id=row.id, line_id=line.id, from_status=before,
-                    to_status=target.value, restored_on=None,
-                )
-            )  # fmt: skip
+    taken = [
+        (p, ids[key]) for p in planned if (key := (p.account.account_id, p.start, p.step.id)) in ids
+    ]
+    fees = {
+        step_id: Debit(
+            p.account.account_id, EntryKind.FEE, p.action.fee, p.account.currency, on,
+            f"dunning-fee:{p.account.account_id}:{p.start}:{p.step.id}",
+            f"dunning fee ({p.step.id})",
+        )
+        for p, step_id in taken
+        if p.action.fee is not None
+    }  # fmt: skip
+    entries = book_debits(session, list(fees.values()), clock)
+    set_fee_entries(session, {step: entries[debit.source] for step, debit in fees.items()})
+    moves: list[tuple[int, LineMove]] = []
+    for p, step_id in taken:
+        if p.moving:
+            target, _ = LINE_MOVES[p.step.lines]
+            amount = money(p.decision.overdue, p.account.currency, "en")
+            reason = f"dunning step {p.step.id}: {amount} overdue since {p.start}"
+            moves += [(step_id, LineMove(p.account, line, target, reason)) for line in p.moving]
+    moved = move_lines(session, [move for _, move in moves], on, clock, actor)
+    insert_moved_lines(
+        session,
+        [
+            {
+                "step_id": step_id, "line_id": move.line.id, "from_status": done.from_status.value,
+                "to_status": move.target.value, "restored_on": None,
+            }
+            for (step_id, move), done in zip(moves, moved, strict=True)
+        ],
+    )  # fmt: skip
+    line_entries: dict[int, list[Interaction]] = defaultdict(list)
+    for (step_id, _), done in zip(moves, moved, strict=True):
+        line_entries[step_id].append(done.entry)
+    notices = [
+        _notice(p, line_entries[step_id], on=on, now=now, settings=settings) for p, step_id in taken
+    ]
+    write_notices(session, notices, clock, actor)
+    session.flush()
+    return [p.action for p, _ in taken]
+
+
+def _notice(
+    planned: _Step, lines: list[Interaction], *, on: date, now: datetime, settings: Settings
+) -> Notice:
+    account, decision, step, action = (
+        planned.account,
+        planned.decision,
+        planned.step,
+        planned.action,
+    )
+    start, fee = planned.start, action.fee
     summary = (
         f"Dunning step {step.id} ({step.action.value}), day {decision.days_overdue} of the "
         f"episode from {start}: {money(decision.overdue, account.currency, 'en')} overdue"
@@ -277,14 +339,12 @@ def _take_step(
         summary += f"; fee {money(fee, account.currency, 'en')}"
     if action.lines:
         summary += f"; lines: {', '.join(action.lines)}"
-    record_interaction(
-        session,
+    entry = Interaction(
         account.customer_id,
         f"dunning.{step.action.value}",
         summary,
-        clock=clock,
-        actor=actor,
-        details={
+        now,
+        {
             "account": account.number,
             "episode_start": start.isoformat(),
             "step": step.id,
@@ -294,13 +354,13 @@ def _take_step(
             "fee": None if fee is None else str(fee),
             "lines": list(action.lines),
         },
-        subject=f"account:{account.number}",
+        f"account:{account.number}",
     )
     facts = MessageFacts(
         account.language, account.number, account.variable_symbol, account.currency,
         decision.overdue, fee, action.lines,
     )  # fmt: skip
-    key = f"{start}:{step.id}"
-    send(session, account, step.action.value, facts, channels, key, clock, settings)
-    session.flush()
-    return action
+    messages = message_requests(
+        account, step.action.value, facts, planned.channels, f"{start}:{step.id}", settings
+    )
+    return Notice([*lines, entry], messages)
