@@ -34,6 +34,7 @@ from linka.subscriptions.errors import LineNotFoundError, TransitionRefusedError
 from linka.subscriptions.events import LineCreated, LineOfferingChanged, LineStatusChanged
 from linka.subscriptions.identifiers import normalize_msisdn
 from linka.subscriptions.model import LineInteraction, LineSpec, LineStatus, check_transition
+from linka.subscriptions.statuses import refuse_future, status_entry, status_reason
 from linka.subscriptions.tables import LineOfferingRow, LineRow, LineStatusChangeRow
 
 
@@ -138,18 +139,12 @@ def change_line_status(
     line = find_line(session, msisdn)
     current = LineStatus(line.status)
     check_transition(current, target)
-    text = " ".join(reason.split())
-    if not text:
-        raise InvalidInputError([FieldIssue(None, "reason", "is required")], "status change")
+    text = status_reason(reason)
     account = session.get_one(BillingAccountRow, line.account_id)
     customer = session.get_one(CustomerRow, account.customer_id)
     today = local_today(clock, account.timezone)
     effective = effective_on or today
-    if effective > today:
-        raise TransitionRefusedError(
-            f"effective date {effective} is after today ({today} in {account.timezone}): "
-            "a status change takes effect today or on a past date"
-        )
+    refuse_future(effective, today, account.timezone)
     history = status_history(session, line.id)
     last = history[-1]
     if effective < last.effective_on:
@@ -176,23 +171,13 @@ def change_line_status(
     )
     session.add(change)
     session.flush()
-    record_interaction(
-        session,
-        customer.id,
-        LineInteraction.LINE_STATUS_CHANGED,
-        f"Line {line.msisdn} {current.value} → {target.value} from {effective}: {text}",
-        clock=clock,
-        actor=actor,
-        details={
-            "msisdn": line.msisdn,
-            "account": account.number,
-            "from": current.value,
-            "to": target.value,
-            "effective_on": effective.isoformat(),
-            "reason": text,
-        },
-        subject=f"line:{line.msisdn}",
+    entry = status_entry(
+        customer.id, line.msisdn, account.number, current, target, effective, text, now
     )
+    record_interaction(
+        session, entry.customer_id, entry.kind, entry.summary, clock=clock, actor=actor,
+        details=entry.details, subject=entry.subject,
+    )  # fmt: skip
     event = LineStatusChanged(
         line.msisdn, account.number, current.value, target.value, effective, text, now
     )

@@ -18,20 +18,19 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from linka.customers.errors import FieldIssue, InvalidInputError
 from linka.customers.model import Actor
 from linka.customers.timeline import Interaction, record_interactions
 from linka.engagement.bulk import MessageRequest, enqueue_messages
 from linka.engagement.model import MessageStatus
 from linka.engagement.services import OUTBOX
 from linka.engagement.tables import OutboxMessageRow
-from linka.kernel.clock import Clock, local_today
+from linka.kernel.clock import Clock
 from linka.payments.dunning.episodes import AccountFacts, chunks
 from linka.payments.dunning.tables import DunningLineRow, DunningStepRow
 from linka.store.bulk import reserve_ids
-from linka.subscriptions.errors import TransitionRefusedError
-from linka.subscriptions.model import LineInteraction, LineStatus, check_transition
-from linka.subscriptions.tables import LineRow, LineStatusChangeRow
+from linka.subscriptions.model import LineStatus
+from linka.subscriptions.statuses import StatusMove, StatusMoved, change_line_statuses
+from linka.subscriptions.tables import LineRow
 
 CHUNK = 10_000
 StepKey = tuple[int, date, str]
@@ -39,7 +38,6 @@ StepKey = tuple[int, date, str]
 
 _STEPS: Table = DunningStepRow.__table__  # type: ignore[assignment]
 _LINES: Table = DunningLineRow.__table__  # type: ignore[assignment]
-_CHANGES: Table = LineStatusChangeRow.__table__  # type: ignore[assignment]
 
 
 def step_key(row: dict[str, Any]) -> StepKey:
@@ -115,82 +113,24 @@ class LineMove:
     reason: str
 
 
-@dataclass(frozen=True)
-class LineMoved:
-    from_status: LineStatus
-    effective_on: date
-    entry: Interaction  # the line's timeline entry, for the caller to write in its place
-
-
 def move_lines(
     session: Session, moves: Sequence[LineMove], on: date, clock: Clock, actor: Actor
-) -> list[LineMoved]:
-    """Change each line's status effective ``on`` (or its last change's day, if later),
-    as :func:`linka.subscriptions.services.change_line_status` does for one line: a
-    status change row, the line's ``status``; the timeline entries are returned, not
-    written. Dunning never activates a pending line (no offering check is needed)."""
-    if not moves:
-        return []
-    last: dict[int, tuple[int, date]] = {}
-    for ids in chunks(sorted({move.line.id for move in moves})):
-        for line_id, change_id, effective_on in session.execute(
-            select(
-                LineStatusChangeRow.line_id,
-                LineStatusChangeRow.id,
-                LineStatusChangeRow.effective_on,
-            ).where(LineStatusChangeRow.line_id.in_(ids))
-        ):
-            if line_id not in last or change_id > last[line_id][0]:
-                last[line_id] = (change_id, effective_on)
-    now = clock.now()
-    today: dict[str, date] = {}
-    changes: list[dict[str, Any]] = []
-    moved: list[LineMoved] = []
-    for move in moves:
-        line, target, account = move.line, move.target, move.account
-        current = LineStatus(line.status)
-        check_transition(current, target)
-        assert not (current is LineStatus.PENDING and target is LineStatus.ACTIVE)
-        text = " ".join(move.reason.split())
-        if not text:
-            raise InvalidInputError([FieldIssue(None, "reason", "is required")], "status change")
-        if account.timezone not in today:
-            today[account.timezone] = local_today(clock, account.timezone)
-        effective = max(on, last[line.id][1])
-        if effective > today[account.timezone]:
-            raise TransitionRefusedError(
-                f"effective date {effective} is after today ({today[account.timezone]} in "
-                f"{account.timezone}): a status change takes effect today or on a past date"
+) -> list[StatusMoved]:
+    """Change each line's status effective ``on`` (or its last change's day, if later)
+    through the subscriptions' bulk path; the timeline entries are returned, not written."""
+    return change_line_statuses(
+        session,
+        [
+            StatusMove(
+                move.line, move.target, move.reason, move.account.customer_id,
+                move.account.number, move.account.timezone,
             )
-        if target is LineStatus.TERMINATED:
-            line.terminated_on = effective
-        line.status = target.value
-        changes.append(
-            {
-                "line_id": line.id, "from_status": current.value, "to_status": target.value,
-                "effective_on": effective, "recorded_at": now, "reason": text[:500],
-                "actor": actor.name[:100], "actor_channel": actor.channel[:20],
-            }
-        )  # fmt: skip
-        entry = Interaction(
-            account.customer_id,
-            LineInteraction.LINE_STATUS_CHANGED.value,
-            f"Line {line.msisdn} {current.value} → {target.value} from {effective}: {text}",
-            now,
-            {
-                "msisdn": line.msisdn,
-                "account": account.number,
-                "from": current.value,
-                "to": target.value,
-                "effective_on": effective.isoformat(),
-                "reason": text,
-            },
-            f"line:{line.msisdn}",
-        )
-        moved.append(LineMoved(current, effective, entry))
-    session.execute(insert(_CHANGES), changes)
-    session.flush()
-    return moved
+            for move in moves
+        ],
+        on,
+        clock,
+        actor,
+    )  # fmt: skip
 
 
 @dataclass
