@@ -19,7 +19,6 @@ from linka.payments.statements import StatementFormat
 app = typer.Typer(
     help="Payments: bank statements, matching, the customer ledger, SEPA.", no_args_is_help=True
 )
-sepa_cli.register(app)
 
 
 def money(amount: Decimal) -> str:
@@ -140,3 +139,6 @@ def ledger_command(account: str = typer.Argument(..., help="Billing account numb
     console.print(
         f"balance: the customer {state} {money(abs(ledger.balance))} {ledger.account.currency}"
     )
+
+
+sepa_cli.register(app)  # after the statement commands: they come first in --help
