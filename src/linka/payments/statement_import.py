@@ -104,6 +104,7 @@ def _import(
         )
     )
     now = clock.now()
+    terms = PrepaidTerms(settings.prepaid_credit_validity_days, settings.prepaid_low_balance)
     for statement in statements:
         key = statement_key(statement)
         if key in known:
@@ -113,8 +114,8 @@ def _import(
         source = f"{path.name}:{statement.statement_id}"
         credits = [e for e in statement.entries if e.amount > 0 and not e.is_return]
         returns = [e for e in statement.entries if e.is_return]
-        result.others += len(statement.entries) - len(credits) - len(returns)
-        terms = PrepaidTerms(settings.prepaid_credit_validity_days, settings.prepaid_low_balance)
+        others = len(statement.entries) - len(credits) - len(returns)
+        result.others += others
         paid = [incoming(entry, source) for entry in credits]
         result.payments.add(import_payments(session, paid, clock, terms))
         result.returns += len(returns)
@@ -127,8 +128,7 @@ def _import(
                 currency=statement.currency, from_date=statement.from_date,
                 to_date=statement.to_date, opening_balance=statement.opening_balance,
                 closing_balance=statement.closing_balance, entries=len(statement.entries),
-                credits=len(credits), returns=len(returns),
-                others=len(statement.entries) - len(credits) - len(returns), imported_at=now,
+                credits=len(credits), returns=len(returns), others=others, imported_at=now,
             )
         )  # fmt: skip
     session.flush()
