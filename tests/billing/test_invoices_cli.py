@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from linka.cli import runtime
 from tests.conftest import Cli
 
 
-@pytest.fixture
-def wide(monkeypatch: pytest.MonkeyPatch) -> None:
-    for console in (runtime.console, runtime.err_console):
-        monkeypatch.setattr(console, "width", 250)
-
-
 def test_export_writes_each_document_once_and_explain_traces_lines(
-    cli: Cli, wide: None, tmp_path: Path
+    cli: Cli, tmp_path: Path
 ) -> None:
     out = cli("demo", "--customers", "15", "--records", "1500", "--no-documents")
     assert "invoice documents" not in out
