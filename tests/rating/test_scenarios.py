@@ -13,9 +13,10 @@ import pytest
 
 from linka.catalog.compile import compile_catalog
 from linka.kernel.money import Rounding, round_amount
+from linka.rating.compiled import _rounded
 from linka.rating.kernel import rate_usage
 from linka.rating.plan import MODE_CODES, compile_plan
-from linka.rating.pricing import _round_int64, _round_int128
+from linka.rating.pricing import _round_int128
 from linka.rating.reference import ReferenceRater
 from tests.rating.test_kernel_matches_reference import frame_of
 
@@ -148,12 +149,11 @@ def test_incoming_calls_cost_nothing_at_home_and_are_priced_abroad(catalog_dir: 
 @pytest.mark.parametrize("rule", list(Rounding))
 def test_rounding_is_exact_in_64_and_128_bits(rule: Rounding):
     mode = MODE_CODES[rule]
-    # small: int64 path; huge (beyond 2^63 before division): Polars' 128-bit path
+    # small: the compiled int64 path; huge (beyond 2^63 before division): Polars' 128 bits
     numerators = [0, 1, 49, 50, 51, 150, 250, 12_345_678_901_234, -0]
     den = 100
     expected = [int(round_amount(Decimal(n) / den, 0, rule)) for n in numerators]
-    got = _round_int64(np.array(numerators, dtype=np.int64), np.full(len(numerators), den), mode)
-    assert got.tolist() == expected
+    assert [_rounded(n, den, mode) for n in numerators] == expected
 
     units = np.array([[3_000_000_000_000, 7], [5, 0], [1, 1]], dtype=np.int64)
     prices = np.array([[999_999_999, 3], [1, 0], [25, 25]], dtype=np.int64)

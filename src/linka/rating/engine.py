@@ -1,11 +1,11 @@
 """The rating kernel on arrays: one integer array per input column in, codes out.
 
-Each step is a few passes of numpy over all records: the offering's tariff, the place
-(roaming) and the prefix table are gathers from small tables; the prefix is a trie
-lookup; the band is a gather from a minute-of-week table; quantities and statuses are
-integer arithmetic; allowances and volume tiers are running totals per line and period
-(:mod:`linka.rating.pricing`). Lookup tables carry a sentinel last row for "none", so a
--1 index reads "none" without a mask (numpy's ``a[-1]`` is the last element).
+The plan's rules are compiled into flat lookup tables (:class:`~linka.rating.plan.
+KernelTables`); two compiled passes (:mod:`linka.rating.compiled`) apply them: one over
+the records in row order (tariff, prefix, band, key, status, billable quantity), one in
+consumption order (allowances, volume tiers, prices). Here the arrays are gathered,
+roaming places and time zones prepared, and the rare prices beyond int64 finished in
+128-bit integers (:mod:`linka.rating.pricing`).
 
 Rows must be in consumption order within each line and bill period; the fastest input
 is also grouped by line and period (as the rating parts are), but any order works.
@@ -19,10 +19,11 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.rating.localclock import local_seconds, minute_of_week
+from linka.rating.compiled import PRICE, consume_rows, rate_rows
+from linka.rating.localclock import offset_tables
 from linka.rating.model import CODE_SCHEMA, STATUSES, RatedStatus
-from linka.rating.plan import MINUTES_PER_WEEK, RatingPlan
-from linka.rating.pricing import consume_allowances, group_ids, price
+from linka.rating.plan import RatingPlan
+from linka.rating.pricing import price_wide
 
 I64 = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -46,9 +47,6 @@ class UsageArrays:
     countries: list[str]
     # consumption order grouped by line and period, ascending (None: the rows' order)
     order: Index | None = None
-    # the starts' local time in a zone, when the caller has it (the kernel needs it in
-    # the tariffs' zone)
-    local: tuple[str, I64] | None = None
 
     def __len__(self) -> int:
         return len(self.line)
@@ -92,13 +90,12 @@ class Codes:
 
 _CHARGED = STATUSES.index(RatedStatus.CHARGED)
 _INCLUDED = STATUSES.index(RatedStatus.INCLUDED)
-_PRICE = -1  # still to be priced
 
 
 def _status_table() -> npt.NDArray[np.int8]:
     """Status by 4 flags: no offering (8), nothing used (4), free incoming (2), no key (1).
 
-    The first flag set wins, in that order; none set means "price it".
+    The first flag set wins, in that order; none set means "price it" (PRICE).
     """
     table = np.empty(16, dtype=np.int8)
     for flags in range(16):
@@ -109,7 +106,7 @@ def _status_table() -> npt.NDArray[np.int8]:
         elif flags & 1:
             status = STATUSES.index(RatedStatus.NO_DESTINATION)
         else:
-            status = _PRICE
+            status = PRICE
         table[flags] = status
     return table
 
@@ -120,86 +117,69 @@ _STATUS = _status_table()
 def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     """Rate every record; codes in the same row order.
 
-    Everything but allowances and tiers is independent of order and runs in row order;
-    the records to price are then visited in consumption order (``usage.order`` or
-    the rows' own order, grouped by line and period) for the running totals.
+    The first compiled pass does everything that does not depend on other records, in
+    row order; the second visits the records to price in consumption order
+    (``usage.order``, or the rows' own order grouped by line and period) for the
+    allowances, tiers and prices.
     """
-    tables = plan.kernel_tables
-    offering = usage.offering
-    tariff = tables.offering_tariff[offering]
-    location, rates_place = _places(usage, plan)
-    service, direction = usage.service.astype(np.int64), usage.direction.astype(np.int64)
-    table_index = ((tariff * tables.services + service) * 2 + direction) * tables.places
-    table_index += rates_place
-    table = tables.table_code[table_index]
-    del table_index, rates_place
-    ordinal = plan.rates.prefixes.lookup(tables.table_set[table], usage.b_number)
-    entry = tables.table_base[table]  # (+ 1) · found - 1: -1 when not found
-    entry += ordinal + 1
-    entry *= ordinal >= 0
-    entry -= 1
-    del ordinal
-    slot = _minute_of_week(usage, plan, tariff)
-    slot += tariff * MINUTES_PER_WEEK
-    band = tables.band_table[slot]
-    entry *= tables.bands
-    entry += band
-    key = tables.key_of[entry]
-    del entry, band, slot
-
-    quantity = usage.quantity
-    flags = (offering < 0).view(np.int8) << 3
-    flags |= (quantity <= 0).view(np.int8) << 2
-    flags |= ((table < 0) & (direction == 1)).view(np.int8) << 1
-    flags |= (key < 0).view(np.int8)
-    status = _STATUS[flags]
-    del flags, table, service, direction
-    to_price = status == _PRICE
-    key += 1  # (key + 1) · to price - 1: -1 when not priced
-    key *= to_price
-    key -= 1
-    first, step = tables.key_first[key], tables.key_step[key]  # key -1: (0, 1)
-    # first + whole steps beyond it (quantity > first), else first; 0 when not priced
-    billable = (quantity - first - 1) // step + 1
-    billable *= step
-    billable *= quantity > first
-    billable += first
-    billable *= to_price
-    del first, step
-    eligible = tables.allowance_bits[
-        (offering * tables.key_classes + tables.key_class[key]) * tables.places + location
-    ]
-
-    rows = _consumption_order(usage, to_price)
-    groups = group_ids(usage.line[rows], usage.period[rows])
-    k, units = key[rows], billable[rows]
-    included, allowance = consume_allowances(plan, units, eligible[rows], offering[rows], groups)
-    units -= included
-    charged = units
-    prices = price(plan, k, charged, groups)
-    del k, units, groups, eligible
-
     n = len(usage)
-    out_included = np.zeros(n, dtype=np.int64)
-    out_included[rows] = included
-    out_allowance = np.full(n, -1, dtype=np.int64)
-    out_allowance[rows] = allowance
-    out_price = np.zeros(n, dtype=np.int64)
-    out_price[rows] = prices
-    status += to_price.view(np.int8) * np.int8(_INCLUDED - _PRICE)
-    status += (billable > out_included).view(np.int8) * np.int8(_CHARGED - _INCLUDED)
-    return Codes(status, key, tariff, location, billable, out_included, out_allowance, out_price)
+    tables = plan.kernel_tables
+    location, rates_place = _places(usage, plan)
+    status = np.empty(n, dtype=np.int8)
+    key, tariff, billable, eligible = (np.empty(n, dtype=np.int64) for _ in range(4))
+    rate_rows(
+        (
+            usage.offering, usage.service, usage.direction, usage.b_number, usage.epoch_s,
+            usage.quantity, location, rates_place,
+        ),
+        (
+            tables.offering_tariff, tables.table_code, tables.services, tables.places,
+            tables.table_set, tables.table_base, tables.band_table, tables.key_of, tables.bands,
+            tables.key_first, tables.key_step, tables.key_class, tables.key_classes,
+            tables.allowance_bits,
+        ),
+        plan.rates.prefixes.kernel_arrays,
+        _zones(usage, plan),
+        _STATUS,
+        (status, key, tariff, billable, eligible),
+    )  # fmt: skip
+    del rates_place
+    rates, allowances = plan.rates, plan.allowances
+    included = np.zeros(n, dtype=np.int64)
+    allowance = np.full(n, -1, dtype=np.int64)
+    price = np.zeros(n, dtype=np.int64)
+    wide = np.zeros(n, dtype=np.bool_)
+    tier_before = np.empty(n, dtype=np.int64)  # written where wide only
+    consume_rows(
+        _consumption_order(usage, status),
+        (usage.line, usage.period, usage.offering),
+        (status, key, billable, eligible),
+        (allowances.slots, allowances.quantity),
+        (
+            rates.tier_from, rates.tier_price, rates.has_tiers, rates.tier_group_code,
+            rates.tier_groups, rates.safe_units, rates.fee_micro, rates.minimum_micro,
+            plan.key_den, plan.key_mode, plan.key_unit,
+        ),
+        (_CHARGED, _INCLUDED),
+        (included, allowance, price, wide, tier_before),
+    )  # fmt: skip
+    if wide.any():
+        rows = np.flatnonzero(wide)
+        charged = billable[rows] - included[rows]
+        price[rows] = price_wide(plan, key[rows], charged, tier_before[rows])
+    return Codes(status, key, tariff, location, billable, included, allowance, price)
 
 
-def _consumption_order(usage: UsageArrays, to_price: Bools) -> Index:
-    """The rows to price in consumption order, grouped by line and period.
+def _consumption_order(usage: UsageArrays, status: npt.NDArray[np.int8]) -> Index:
+    """Rows in consumption order, grouped by line and period (rows not to price may be
+    among them: the compiled pass skips them).
 
-    With ``usage.order`` that is the caller's order; otherwise the rows' own order,
-    sorted stably by line and period when they are not grouped already.
+    With ``usage.order`` that is the caller's order; otherwise the rows to price in
+    their own order, sorted stably by line and period when they are not grouped already.
     """
     if usage.order is not None:
-        return usage.order[to_price[usage.order]]
-    rows = np.flatnonzero(to_price)
+        return usage.order
+    rows = np.flatnonzero(status == PRICE)
     line, period = usage.line[rows], usage.period[rows]
     same_line = line[1:] == line[:-1]
     if ((line[1:] > line[:-1]) | (same_line & (period[1:] >= period[:-1]))).all():
@@ -243,19 +223,8 @@ def _places(usage: UsageArrays, plan: RatingPlan) -> tuple[I64, I64]:
     return location, rates_place
 
 
-def _minute_of_week(usage: UsageArrays, plan: RatingPlan, tariff: I64) -> I64:
-    """Minute of the week (Monday 00:00 = 0) of each start in its tariff's time zone."""
-    zones = sorted({t.timezone for t in plan.tariffs})
-    if len(zones) <= 1:
-        zone = zones[0] if zones else "UTC"
-        if usage.local is not None and usage.local[0] == zone:
-            return minute_of_week(usage.local[1])
-        return minute_of_week(local_seconds(usage.epoch_s, zone))
-    minutes = np.zeros(len(usage), dtype=np.int64)
-    zone_of = np.array([zones.index(t.timezone) for t in plan.tariffs] + [-1], dtype=np.int64)
-    code = zone_of[tariff]
-    for z, zone in enumerate(zones):
-        members = code == z
-        if members.any():
-            minutes[members] = minute_of_week(local_seconds(usage.epoch_s[members], zone))
-    return minutes
+def _zones(usage: UsageArrays, plan: RatingPlan) -> tuple[I64, I64, I64, I64]:
+    """Each tariff's zone and the zones' UTC-offset changes over the records' span."""
+    zones = sorted({t.timezone for t in plan.tariffs}) or ["UTC"]
+    zone_of = np.array([zones.index(t.timezone) for t in plan.tariffs] + [0], dtype=np.int64)
+    return (zone_of, *offset_tables(zones, usage.epoch_s))

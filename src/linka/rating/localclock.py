@@ -1,10 +1,11 @@
-"""UTC instants → local wall-clock seconds, vectorised, from the zone's own transitions.
+"""UTC instants → local wall-clock time, from the zone's own transitions.
 
 Converting ten million timestamps with a time-zone library is slow; but within any
 month a zone has at most a couple of UTC-offset changes. We find them once (from
-:mod:`zoneinfo`, to the second) and add the offset in force to each instant with one
-binary search over a handful of boundaries. Weekday, minute of day and local date then
-fall out of integer arithmetic.
+:mod:`zoneinfo`, to the second) and the compiled kernel (:mod:`linka.rating.compiled`)
+adds the offset in force to each instant after a comparison with a handful of
+boundaries. Weekday, minute of the week and local date then fall out of integer
+arithmetic.
 """
 
 from __future__ import annotations
@@ -47,33 +48,18 @@ def offset_table(timezone: str, first_day: int, last_day: int) -> tuple[I64, I64
     return np.array(boundaries, dtype=np.int64), np.array(offsets, dtype=np.int64)
 
 
-def local_seconds(epoch_seconds: I64, timezone: str) -> I64:
-    """Local wall-clock time of each instant, as seconds since 1970-01-01 00:00 local.
-
-    A month has a handful of offset changes at most: each adds its step to the instants
-    from it on (a comparison and an addition), cheaper than a search per instant.
-    """
-    if len(epoch_seconds) == 0:
-        return epoch_seconds.copy()
-    first = int(epoch_seconds.min()) // DAY
-    last = int(epoch_seconds.max()) // DAY
-    boundaries, offsets = offset_table(timezone, first, last)
-    if len(boundaries) > _FEW_CHANGES:
-        position = np.searchsorted(boundaries, epoch_seconds, side="right") - 1
-        found: I64 = epoch_seconds + offsets[np.maximum(position, 0)]
-        return found
-    result: I64 = epoch_seconds + offsets[0]
-    for boundary, step in zip(boundaries[1:].tolist(), np.diff(offsets).tolist(), strict=True):
-        result += (epoch_seconds >= boundary) * step
-    return result
-
-
-_FEW_CHANGES = 4
-_WEEK = 7 * DAY
-_MONDAY = 3 * DAY  # 1970-01-01 was a Thursday: Monday 00:00 is 3 days later, mod a week
-
-
-def minute_of_week(local: I64) -> I64:
-    """Minute of the week, Monday 00:00 = 0."""
-    result: I64 = (local + _MONDAY) % _WEEK // 60
-    return result
+def offset_tables(zones: list[str], epoch_seconds: I64) -> tuple[I64, I64, I64]:
+    """Every zone's offset changes over the instants' span, as the compiled kernel reads
+    them: (change instants [zone, i], offsets from each on [zone, i], changes per zone)."""
+    first, last = (
+        (int(epoch_seconds.min()) // DAY, int(epoch_seconds.max()) // DAY)
+        if len(epoch_seconds)
+        else (0, 0)
+    )
+    changes = [offset_table(zone, first, last) for zone in zones]
+    width = max((len(bounds) for bounds, _ in changes), default=1)
+    bounds, offsets = (np.zeros((max(len(zones), 1), width), dtype=np.int64) for _ in range(2))
+    for z, (zone_bounds, zone_offsets) in enumerate(changes):
+        bounds[z, : len(zone_bounds)], offsets[z, : len(zone_offsets)] = zone_bounds, zone_offsets
+    sizes = np.array([len(b) for b, _ in changes] or [1], dtype=np.int64)
+    return bounds, offsets, sizes

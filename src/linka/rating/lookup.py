@@ -1,11 +1,12 @@
-"""Longest-prefix match of E.164 numbers against many prefix tables at once, vectorised.
+"""Longest-prefix match of E.164 numbers against many prefix tables at once.
 
 Each table (one per tariff and service) compiles into a leaf-pushed multibit trie: the
 first 6 digits of a number index a direct table of 10^6 slots, and slots under which
 longer prefixes exist point to blocks of 10 slots for the next digit (and so on down to
 15 digits). Every slot holds the longest prefix covering it, so a lookup is one array
-gather per number plus one per extra digit for the few numbers under long prefixes,
-with no per-number Python. Memory: 4 MB per table plus 40 bytes per deep trie node.
+read per number plus one per extra digit for the few numbers under long prefixes
+(the walk itself is compiled: :func:`linka.rating.compiled.longest_prefixes`).
+Memory: 4 MB per table plus 40 bytes per deep trie node.
 
 Numbers shorter than the digits read are padded with zeros; a padded match can be a
 prefix longer than the number itself, which is fixed by walking to the entry's parent
@@ -17,12 +18,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-ROOT_DIGITS = 6
-STEP_DIGITS = 1
-BLOCK_SLOTS: int = 10**STEP_DIGITS
-MAX_DIGITS = 15
+from linka.rating.compiled import BLOCK_SLOTS, MAX_DIGITS, ROOT_DIGITS, longest_prefixes
+
 NO_MATCH = -1
-_POW10 = np.array([10**k for k in range(MAX_DIGITS + 1)], dtype=np.int64)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -93,63 +91,32 @@ class PrefixIndex:
             all_parents,
         )
 
+    @property
+    def kernel_arrays(self) -> tuple[object, ...]:
+        """The compiled trie as the kernel walks it (see :mod:`linka.rating.compiled`)."""
+        return (
+            self._roots,
+            self._blocks,
+            self._root_of,
+            self._constant_of,
+            self._offsets,
+            self._lengths,
+            self._parents,
+            self._longest,
+        )
+
     def lookup(self, sets: IntArray, numbers: IntArray) -> IntArray:
         """Position of the longest prefix of each number within its set (-1: none).
 
         ``sets`` may be -1 (no set: -1). A missing number (0 or negative) matches only
-        the catch-all prefix ''. Numbers whose set has a trie are padded to 15 digits
-        and read 6 digits at a time from the root table; the rest take their set's
-        catch-all. Deeper blocks and too-long matches are rare and handled on the few
-        numbers concerned.
+        the catch-all prefix ''. A number is padded to 15 digits and read 6 digits at a
+        time from its set's root table, then a digit at a time down the blocks; a match
+        longer than the number itself walks up to its parent.
         """
-        if len(numbers) == 0:
-            return np.full(0, NO_MATCH, dtype=np.int64)
-        constant = self._constant_of[sets]
-        if len(self._roots) == 0:
-            return constant
-        root = self._root_of[sets]
-        usable = (root >= 0) & (numbers > 0) & (numbers < _POW10[MAX_DIGITS])
-        dummy = _POW10[MAX_DIGITS - 1]  # a 15-digit number for rows without a usable one
-        number = numbers - dummy
-        number *= usable
-        number += dummy
-        digits = _digits(number)
-        padded = number * _POW10[MAX_DIGITS - digits]
-        slot = padded // _POW10[MAX_DIGITS - ROOT_DIGITS]
-        slot += root  # unusable rows read a harmless slot of the first root table
-        value: IntArray = self._roots[slot].astype(np.int64)
-        del slot
-        consumed = ROOT_DIGITS
-        deeper = np.flatnonzero(value <= -2)
-        while len(deeper) and consumed < MAX_DIGITS:
-            consumed += STEP_DIGITS
-            chunk = (padded[deeper] // _POW10[MAX_DIGITS - consumed]) % BLOCK_SLOTS
-            value[deeper] = self._blocks[(-value[deeper] - 2) * BLOCK_SLOTS + chunk]
-            deeper = deeper[value[deeper] <= -2]
-        if int(digits.min()) < self._longest:  # a match may be longer than its number
-            base = self._offsets[np.maximum(sets, 0)]
-            too_long = np.flatnonzero(usable & (value >= 0) & (digits < self._longest))
-            while len(too_long):
-                at = base[too_long] + value[too_long]
-                long = self._lengths[at] > digits[too_long]
-                too_long = too_long[long]
-                value[too_long] = self._parents[at[long]]
-                too_long = too_long[value[too_long] >= 0]
-        value -= constant  # value where usable, else the set's constant
-        value *= usable
-        value += constant
-        return value
-
-
-def _digits(number: IntArray) -> IntArray:
-    """Decimal digits of each number in [1, 10^15): compares with only the powers of ten
-    between the smallest and the largest number (numbers are mostly of a few lengths)."""
-    low = int(np.searchsorted(_POW10, int(number.min()), side="right"))
-    high = int(np.searchsorted(_POW10, int(number.max()), side="right"))
-    counts = np.full(len(number), low, dtype=np.int8)
-    for power in range(low, high):
-        counts += number >= _POW10[power]
-    return counts.astype(np.int64)
+        found = np.empty(len(numbers), dtype=np.int64)
+        sets, numbers = np.asarray(sets, dtype=np.int64), np.asarray(numbers, dtype=np.int64)
+        longest_prefixes(self.kernel_arrays, sets, numbers, found)
+        return found
 
 
 def _insert(root: npt.NDArray[np.int32], blocks: list[int], prefix: str, entry: int) -> None:

@@ -30,7 +30,7 @@ from linka.rating.kernel import country_codes
 from linka.rating.model import STATUSES, RatedStatus
 from linka.rating.periods import next_month
 from linka.rating.plan import RatingPlan
-from linka.rating.prepare import RECORD_COLUMNS, Lines, date_records, match_lines, offering_table
+from linka.rating.prepare import RECORD_COLUMNS, Lines, place_records
 from linka.usage.records import DIRECTION_ENUM, SERVICE_ENUM
 from linka.usage.store import UsageStore
 
@@ -147,18 +147,6 @@ _EMPTY_PART: dict[str, pl.DataType] = {
 }  # fmt: skip
 
 
-def rate_part(
-    run: RunInput, low: int, high: int, target: Path, lines: Lines | None = None
-) -> PartResult:
-    """Read, prepare, rate and write the records of one range of lines."""
-    lines = Lines.of(run.directory, run.timezone) if lines is None else lines
-    timings: dict[str, float] = {}
-    records = _timed(timings, "read_s", _read_rating_columns, run.store_root, run.paths, low, high)
-    rated = rate_records(run, records, lines, timings)
-    del records
-    return _timed(timings, "write_s", write_part, rated, target, timings)
-
-
 def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *args: Any) -> T:
     mark = time.perf_counter()
     result = function(*args)
@@ -184,31 +172,28 @@ def rate_records(
     start_us = records["start"].to_physical().to_numpy()
     epoch_s = start_us // 1_000_000
     msisdn = records["line_msisdn"].to_numpy()
-    matched = match_lines(msisdn, msisdn != 0, epoch_s, lines)
-    row, local = matched.row, matched.local
-    dated = date_records(matched.local_day, lines.cycle[row], run.versions)
-    del matched
-    in_month = (dated.period >= _days(run.month)) & (dated.period < _days(next_month(run.month)))
-    period, version_id, version_pos = dated.period, dated.version_id, dated.version_pos
+    placed = place_records(msisdn, epoch_s, lines, run.versions, run.plan.offerings)
+    row, period, version_id, offering = (
+        placed.row, placed.period, placed.version_id, placed.offering,
+    )  # fmt: skip
+    del placed
+    in_month = (period >= _days(run.month)) & (period < _days(next_month(run.month)))
     outside = len(in_month) - int(np.count_nonzero(in_month))
     keep: Bools | None = in_month if outside else None
     if outside > len(in_month) * _RATE_OUTSIDE:  # leave out records of other periods
         kept = np.flatnonzero(in_month)
         records = records.filter(pl.Series(in_month))
         row, period, start_us = row[kept], period[kept], start_us[kept]
-        version_id, version_pos, epoch_s = version_id[kept], version_pos[kept], epoch_s[kept]
-        local = None if local is None else (local[0], local[1][kept])
+        version_id, offering, epoch_s = version_id[kept], offering[kept], epoch_s[kept]
         keep = None
-    del dated, in_month
+    del in_month
     country, countries = country_codes(records["roaming_country"])
     line, rank = lines.line_id[row], lines.rank[row]
     usage = UsageArrays(
         line=line,
         period=period,
         version_id=version_id,
-        offering=offering_table(lines, run.versions, run.plan.offerings)[
-            version_pos, lines.offering[row]
-        ],
+        offering=offering,
         service=records["service"].to_physical().to_numpy(),
         direction=records["direction"].to_physical().to_numpy(),
         b_number=records["b_number"].to_numpy(),
@@ -217,9 +202,8 @@ def rate_records(
         country=country,
         countries=countries,
         order=_by_line_and_start(rank, start_us),
-        local=local,
     )
-    del version_pos, country, epoch_s
+    del offering, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     codes = rate_arrays(usage, run.plan)
@@ -270,7 +254,7 @@ def write_part(part: RatedPart, target: Path, timings: dict[str, float]) -> Part
     """Write a rated part and sum it by status and tariff (in a thread of its own:
     building the frame, filtering and writing are Polars work, outside the GIL)."""
     rated = part.frame()
-    rated.write_parquet(target, compression="lz4", statistics=False)
+    rated.write_ipc(target, compression="uncompressed")
     summary = rated.group_by("status", "tariff_idx").agg(
         records=pl.len(), micro=pl.col("price_micro").sum()
     )
@@ -347,7 +331,7 @@ def rate_parts(
     folder: Path,
     reader: PartReader | None = None,
 ) -> list[PartResult]:
-    """Rate every range, one after the other, into ``folder/usage-NNN.parquet``.
+    """Rate every range, one after the other, into ``folder/usage-NNN.arrow``.
 
     Parts are rated one at a time (on this class of machine two worker processes were
     measured slower than one: the kernel is memory-bound and the cores share the
@@ -372,7 +356,7 @@ def rate_parts(
             del records
             if writing is not None:
                 results.append(writing.result())
-            target = folder / f"usage-{number:03d}.parquet"
+            target = folder / f"usage-{number:03d}.arrow"
             writing = writer.submit(_timed, timings, "write_s", write_part, rated, target, timings)
             del rated
         if writing is not None:

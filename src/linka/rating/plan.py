@@ -19,10 +19,9 @@ import polars as pl
 from linka.catalog.model import WEEKDAYS, Allowance, Unit
 from linka.catalog.version import CatalogVersion, CompiledTariff, band_for
 from linka.kernel.money import Rounding
+from linka.rating.compiled import MINUTES_PER_WEEK, MODE_CODES
 from linka.rating.ratetables import SERVICE_CODES, RateTables, compile_rate_tables
 
-MINUTES_PER_WEEK = 7 * 24 * 60
-MODE_CODES = {mode: i for i, mode in enumerate(Rounding)}
 HOME = "home"
 BYTES_PER_MB = 1_000_000
 

@@ -3,11 +3,11 @@
 Records find their line by MSISDN and the line's service dates (local to the account),
 get their bill period from the account's cycle day and the catalog version valid on
 their local date. The directory is small (one row per line and offering it had), so it
-becomes sorted arrays once (:class:`Lines`) and every record finds its candidates with
-one binary search; periods and versions depend only on the local day, so they are
-tables over the few days a part spans, gathered by day. No hash join, no per-record
-Python, and no sort of the whole frame: callers order the rows as they need
-(:func:`prepare_usage` by start, the rating parts by line and start).
+becomes sorted arrays once (:class:`Lines`) and one compiled pass
+(:func:`linka.rating.compiled.place_rows`) finds every record's candidates with a
+binary search per run of one number. No hash join, no per-record Python, and no sort of
+the whole frame: callers order the rows as they need (:func:`prepare_usage` by start,
+the rating parts by line and start).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.rating.localclock import DAY, local_seconds
+from linka.rating.compiled import place_rows
+from linka.rating.localclock import offset_tables
 
 I64 = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
 RECORD_COLUMNS = (
     "line_msisdn",
     "service",
@@ -36,7 +36,6 @@ RECORD_COLUMNS = (
 )
 _EPOCH = date(1970, 1, 1)
 _NEVER = np.iinfo(np.int64).max  # last day of a line still in service
-_TABLE_DAYS = 4_000  # spans up to this many days use the per-day tables
 
 
 @dataclass(frozen=True)
@@ -108,111 +107,48 @@ def _with_sentinel(values: npt.NDArray[np.generic], sentinel: int) -> I64:
 
 
 @dataclass(frozen=True)
-class Matched:
-    """Per record (input order): its directory row (-1: no line then) and local day."""
+class Placed:
+    """Per record (input order): its line's directory row (-1: no line), bill period
+    start (days since 1970), catalog version (-1: none) and plan offering (-1: none)."""
 
     row: I64
-    local_day: I64
-    local: tuple[str, I64] | None  # local time of every start in one zone, when it was so
-
-
-def match_lines(msisdn: I64, known: Bools, epoch_s: I64, lines: Lines) -> Matched:
-    """The line of each record: the newest line with its MSISDN in service that day.
-
-    Candidates are the directory rows with the record's MSISDN (newest line first); each
-    is checked on the record's local date in its own account's zone. A record whose
-    number had no line in service keeps the local day of its first candidate (or of the
-    operator's zone) for its period and version, as before.
-    """
-    low = _search_runs(lines.msisdn, msisdn)
-    count = lines.run[low]
-    count *= known & (lines.msisdn[low] == msisdn)
-    row = low + 1  # the first candidate, -1 when none: (low + 1) · found - 1
-    row *= count > 0
-    row -= 1
-    local_day, local = _local_days(epoch_s, lines.zone[row], lines.zones)
-    ok = _in_service(lines, row, local_day)
-    row += 1
-    row *= ok
-    row -= 1
-    pending = np.flatnonzero(~ok & (count > 1))
-    step = 1
-    while len(pending):
-        candidate = low[pending] + step
-        day, _ = _local_days(epoch_s[pending], lines.zone[candidate], lines.zones)
-        good = _in_service(lines, candidate, day)
-        hit = pending[good]
-        row[hit], local_day[hit] = candidate[good], day[good]
-        step += 1
-        pending = pending[~good & (count[pending] > step)]
-    return Matched(row, local_day, local)
-
-
-def _search_runs(sorted_values: I64, values: I64) -> I64:
-    """``np.searchsorted(sorted_values, values)``, searching each run of equal values
-    once: store files are sorted by line, so a part's numbers come in long runs."""
-    n = len(values)
-    if n < 2:
-        return np.searchsorted(sorted_values, values).astype(np.int64)
-    heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    if len(heads) * 4 > n:
-        return np.searchsorted(sorted_values, values).astype(np.int64)
-    found = np.searchsorted(sorted_values, values[heads]).astype(np.int64)
-    return np.repeat(found, np.diff(np.append(heads, n)))
-
-
-def _in_service(lines: Lines, row: I64, day: I64) -> Bools:
-    result: Bools = (row >= 0) & (day >= lines.first_day[row]) & (day <= lines.last_day[row])
-    return result
-
-
-def _local_days(epoch_s: I64, zone: I64, zones: list[str]) -> tuple[I64, tuple[str, I64] | None]:
-    """Local date (days since 1970) of each instant in its zone (a position in ``zones``),
-    and the local times when all were in one zone."""
-    present = np.flatnonzero(np.bincount(zone, minlength=len(zones)))
-    if len(present) <= 1:
-        only = zones[int(present[0])] if len(present) else zones[0]
-        local = local_seconds(epoch_s, only)
-        return local // DAY, (only, local)
-    result = np.empty(len(epoch_s), dtype=np.int64)
-    for code in present.tolist():
-        members = zone == code
-        result[members] = local_seconds(epoch_s[members], zones[code]) // DAY
-    return result, None
-
-
-@dataclass(frozen=True)
-class Dated:
-    """Per record: bill period start (days since 1970) and catalog version (-1: none)."""
-
     period: I64
     version_id: I64
-    version_pos: I64  # position of the version in date order (-1: none)
+    offering: I64
 
 
-def date_records(local_day: I64, cycle_day: I64, versions: list[tuple[int, date]]) -> Dated:
-    """Bill period and catalog version of each record, from its local day.
+def place_records(
+    msisdn: I64,
+    epoch_s: I64,
+    lines: Lines,
+    versions: list[tuple[int, date]],
+    offerings: pl.DataFrame,
+) -> Placed:
+    """The line, bill period, catalog version and offering of every record.
 
-    Both depend on the day only (and the cycle day), and a part spans a few weeks, so
-    they are computed once per day and cycle day and gathered.
+    The line is the newest line with the record's MSISDN (0: none) in service on the
+    record's local date in its account's zone; the period follows from that date and the
+    account's cycle day, the version from the date (see
+    :func:`linka.rating.compiled.place_rows`).
     """
     by_date = sorted(versions, key=lambda v: v[1])
-    calendar = np.array([(d - _EPOCH).days for _, d in by_date], dtype=np.int64)
-    ids = np.array([v for v, _ in by_date] + [-1], dtype=np.int64)  # sentinel: none
-    if len(local_day) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Dated(empty, empty, empty)
-    low, high = int(local_day.min()), int(local_day.max())
-    if high - low >= _TABLE_DAYS or cycle_day.min() < 1 or cycle_day.max() > 31:
-        position = np.searchsorted(calendar, local_day, side="right") - 1
-        return Dated(_period_start(local_day, cycle_day), ids[position], position)
-    grid = np.arange(low, high + 1, dtype=np.int64)
-    cycles = np.arange(32, dtype=np.int64)
-    periods = _period_start(np.repeat(grid, 32), np.tile(np.maximum(cycles, 1), len(grid)))
-    offset = local_day - low
-    period = periods[offset * 32 + cycle_day]
-    position = (np.searchsorted(calendar, grid, side="right") - 1)[offset]
-    return Dated(period, ids[position], position)
+    n = len(msisdn)
+    row, period, version_id, offering = (np.empty(n, dtype=np.int64) for _ in range(4))
+    place_rows(
+        (msisdn, epoch_s),
+        (
+            lines.msisdn, lines.run, lines.zone, lines.first_day, lines.last_day,
+            lines.cycle, lines.offering,
+        ),
+        offset_tables(lines.zones, epoch_s),
+        (
+            np.array([(d - _EPOCH).days for _, d in by_date], dtype=np.int64),
+            np.array([v for v, _ in by_date], dtype=np.int64),
+        ),
+        offering_table(lines, by_date, offerings),
+        (row, period, version_id, offering),
+    )  # fmt: skip
+    return Placed(row, period, version_id, offering)
 
 
 def offering_table(
@@ -248,14 +184,10 @@ def prepare_usage(
     Rows come out in consumption order: start time, then input order (a stable sort).
     """
     lines = Lines.of(directory, operator_timezone)
-    msisdn = records["line_msisdn"]
+    msisdn = records["line_msisdn"].fill_null(0).to_numpy()
     epoch_s = records["start"].dt.epoch("s").to_numpy()
-    matched = match_lines(
-        msisdn.fill_null(0).to_numpy(), msisdn.is_not_null().to_numpy(), epoch_s, lines
-    )
-    row = matched.row
-    dated = date_records(matched.local_day, lines.cycle[row], versions)
-    offering = offering_table(lines, versions, offerings)[dated.version_pos, lines.offering[row]]
+    placed = place_records(msisdn, epoch_s, lines, versions, offerings)
+    row = placed.row
 
     def nullable(values: I64, dtype: pl.DataType) -> pl.Series:
         return pl.Series(values).cast(dtype).set(pl.Series(values < 0), None)
@@ -263,20 +195,10 @@ def prepare_usage(
     frame = records.with_columns(
         line_id=nullable(lines.line_id[row], pl.Int64()),
         account_id=nullable(lines.account_id[row], pl.Int64()),
-        period_start=pl.Series(dated.period).cast(pl.Int32).cast(pl.Date),
-        period=pl.Series(dated.period),
-        version_id=nullable(dated.version_id, pl.Int64()),
+        period_start=pl.Series(placed.period).cast(pl.Int32).cast(pl.Date),
+        period=pl.Series(placed.period),
+        version_id=nullable(placed.version_id, pl.Int64()),
         volume=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
-        offering_idx=nullable(offering, pl.Int32()),
+        offering_idx=nullable(placed.offering, pl.Int32()),
     )
     return frame.sort("start", maintain_order=True)
-
-
-def _period_start(local_day: I64, cycle_day: I64) -> I64:
-    """First day (days since 1970) of the bill period with ``cycle_day`` containing the day."""
-    days = local_day.astype("datetime64[D]")
-    month = days.astype("datetime64[M]")
-    day_of_month = (days - month.astype("datetime64[D]")).astype(np.int64) + 1
-    start_month = np.where(day_of_month >= cycle_day, month, month - np.timedelta64(1, "M"))
-    result: I64 = start_month.astype("datetime64[D]").astype(np.int64) + (cycle_day - 1)
-    return result
