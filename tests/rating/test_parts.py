@@ -20,17 +20,12 @@ from hypothesis import strategies as st
 from linka.catalog.compile import compile_catalog
 from linka.rating.kernel import rate_codes
 from linka.rating.model import CODE_SCHEMA, STATUSES, RatedStatus
-from linka.rating.partitions import (
-    INT64_MAX,
-    INT64_MIN,
-    RunInput,
-    _read_rating_columns,
-    rate_records,
-)
+from linka.rating.partitions import RunInput, rate_records
 from linka.rating.plan import compile_plan
 from linka.rating.prepare import RECORD_COLUMNS, Lines, prepare_usage
+from linka.rating.reading import INT64_MAX, INT64_MIN, read_range
 from linka.usage.lines import DIRECTORY_SCHEMA
-from linka.usage.store import with_enums
+from linka.usage.store import by_line, with_enums
 from tests.rating.generated import _ANCHORS, GeneratedCatalog, catalogs, usage
 
 NUMBERS = [420601000001, 420601000002, 420601000003]
@@ -105,9 +100,9 @@ def store_file(records: list[dict[str, Any]], numbers: list[int | None], folder:
         },
         orient="row",
     )
-    with_enums(frame).with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32)).write_parquet(
-        folder / "records.parquet"
-    )
+    by_line(with_enums(frame)).with_columns(
+        seq=pl.int_range(pl.len(), dtype=pl.Int32)
+    ).write_parquet(folder / "records.parquet", row_group_size=8)  # several groups
     return "records.parquet"
 
 
@@ -137,7 +132,7 @@ def test_a_rated_part_equals_the_plain_path(
             st.sampled_from(sorted({date(r["start"].year, r["start"].month, 1) for r in records}))
         )
         run = RunInput(plan, directory, versions, Path(folder), [path], month, "Europe/Prague")
-        read = _read_rating_columns(Path(folder), [path], INT64_MIN, INT64_MAX)
+        read = read_range(Path(folder), [path], INT64_MIN, INT64_MAX)
         part = rate_records(run, read, Lines.of(directory, "Europe/Prague"), {}).frame()
         stored = pl.read_parquet(Path(folder) / path).with_columns(
             file_no=pl.lit(0, dtype=pl.Int32)

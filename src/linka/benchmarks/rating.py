@@ -39,9 +39,9 @@ from linka.demo.usage import usage_records, write_switch_file
 from linka.kernel.clock import FakeClock
 from linka.kernel.memory import peak_rss_mb
 from linka.rating.kernel import rate_usage
-from linka.rating.partitions import INT64_MAX, INT64_MIN, read_part
 from linka.rating.plan import compile_plan
 from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
+from linka.rating.reading import INT64_MAX, INT64_MIN, read_part
 from linka.rating.reference import ReferenceRater
 from linka.rating.services import rate_period
 from linka.store.database import Database

@@ -26,6 +26,8 @@ from linka.rating.plan import RatingPlan
 from linka.rating.pricing import price_wide
 
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+I8 = npt.NDArray[np.int8]
 Bools = npt.NDArray[np.bool_]
 Index = npt.NDArray[np.intp]
 
@@ -57,16 +59,17 @@ class Codes:
     """Kernel output: :data:`CODE_SCHEMA` as arrays, -1 for none."""
 
     status: npt.NDArray[np.int8]
-    key: I64
-    tariff: I64
-    location: I64
+    key: I32
+    tariff: I32
+    location: npt.NDArray[np.int8]
     billable: I64
     included: I64
-    allowance: I64
+    allowance: I32
     price: I64
 
     def frame(self) -> pl.DataFrame:
-        """As a :data:`CODE_SCHEMA` frame (-1 → null in the nullable columns)."""
+        """As a :data:`CODE_SCHEMA` frame (-1 → null in the nullable columns); the arrays
+        have the schema's types already, so the frame shares their memory."""
         raw = pl.DataFrame(
             {
                 "status": self.status,
@@ -81,10 +84,8 @@ class Codes:
         )
         nullable = ("key", "tariff_idx", "allowance_idx")
         return raw.select(
-            pl.when(pl.col(c) >= 0).then(pl.col(c)).cast(t).alias(c)
-            if c in nullable
-            else pl.col(c).cast(t)
-            for c, t in CODE_SCHEMA.items()
+            pl.when(pl.col(c) >= 0).then(pl.col(c)).alias(c) if c in nullable else pl.col(c)
+            for c in CODE_SCHEMA
         )
 
 
@@ -126,7 +127,8 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     tables = plan.kernel_tables
     location, rates_place = _places(usage, plan)
     status = np.empty(n, dtype=np.int8)
-    key, tariff, billable, eligible = (np.empty(n, dtype=np.int64) for _ in range(4))
+    key, tariff = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    billable, eligible = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     rate_rows(
         (
             usage.offering, usage.service, usage.direction, usage.b_number, usage.epoch_s,
@@ -146,7 +148,7 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     del rates_place
     rates, allowances = plan.rates, plan.allowances
     included = np.zeros(n, dtype=np.int64)
-    allowance = np.full(n, -1, dtype=np.int64)
+    allowance = np.full(n, -1, dtype=np.int32)
     price = np.zeros(n, dtype=np.int64)
     wide = np.zeros(n, dtype=np.bool_)
     tier_before = np.empty(n, dtype=np.int64)  # written where wide only
@@ -187,15 +189,16 @@ def _consumption_order(usage: UsageArrays, status: npt.NDArray[np.int8]) -> Inde
     return rows[np.lexsort((period, line))]
 
 
-def _places(usage: UsageArrays, plan: RatingPlan) -> tuple[I64, I64]:
+def _places(usage: UsageArrays, plan: RatingPlan) -> tuple[I8, I8]:
     """Where each record was made (location) and whose rates apply (0: home rates).
 
     Only records with a roaming country are looked up, in a small table of
-    (version, country) built for the countries present.
+    (version, country) built for the countries present. Places are few (CODE_SCHEMA
+    keeps them in a byte).
     """
     n = len(usage)
-    location = np.zeros(n, dtype=np.int64)
-    rates_place = np.zeros(n, dtype=np.int64)
+    location = np.zeros(n, dtype=np.int8)
+    rates_place = np.zeros(n, dtype=np.int8)
     abroad = np.flatnonzero(usage.country >= 0)
     if len(abroad) == 0:
         return location, rates_place
@@ -205,8 +208,8 @@ def _places(usage: UsageArrays, plan: RatingPlan) -> tuple[I64, I64]:
     for version_id, country, place, rates in plan.places.iter_rows():
         found.setdefault((version_id, country), (index[place], index[rates] if rates else 0))
     shape = (len(versions) + 1, len(usage.countries))
-    table_location = np.zeros(shape, dtype=np.int64)
-    table_rates = np.zeros(shape, dtype=np.int64)
+    table_location = np.zeros(shape, dtype=np.int8)
+    table_rates = np.zeros(shape, dtype=np.int8)
     for v, version_id in enumerate(versions):
         rest = found.get((version_id, "*"), (0, 0))
         for c, country in enumerate(usage.countries):

@@ -3,9 +3,10 @@
 Allowances and tiers are counted per line, so the records of different lines never
 influence each other: a period splits into ranges of MSISDNs of about
 :data:`PART_RECORDS` records, which bounds memory however large the month. Store files
-are sorted by line in row groups, so reading a range skips the row groups of other
-lines. Each part is written as its own Parquet file of the run; while one part is
-rated, the next is read and the previous written in threads (:func:`rate_parts`).
+are sorted by line, so the ranges are read by cursors moving through the files
+(:mod:`linka.rating.reading`). Each part is written as its own Arrow file of the run;
+while one part is rated, the next ones are read and the previous written in threads
+(:func:`rate_parts`).
 """
 
 from __future__ import annotations
@@ -24,25 +25,24 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linka.rating.compiled import consumption_order
 from linka.rating.engine import Codes, UsageArrays, rate_arrays
 from linka.rating.heap import reuse_freed_memory
 from linka.rating.kernel import country_codes
 from linka.rating.model import STATUSES, RatedStatus
 from linka.rating.periods import next_month
 from linka.rating.plan import RatingPlan
-from linka.rating.prepare import RECORD_COLUMNS, Lines, place_records
-from linka.usage.records import DIRECTION_ENUM, SERVICE_ENUM
-from linka.usage.store import UsageStore
+from linka.rating.prepare import Lines, place_records
+from linka.rating.reading import INT64_MAX, INT64_MIN, PartReader
 
 Index = npt.NDArray[np.intp]
 Bools = npt.NDArray[np.bool_]
 T = TypeVar("T")
 
 _RATE_OUTSIDE = 0.1  # rate records of other periods when at most this share
-PART_RECORDS = 1_500_000  # records per part: about 1.1 GB peak with three parts in flight
+PART_RECORDS = 1_500_000  # records per part: about 1.3 GB peak with four parts in flight
 OUTPUT_COLUMNS = ("file_no", "seq", "line_id", "account_id", "period_start", "service", "start")
 NO_LINE = STATUSES.index(RatedStatus.NO_LINE)
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -81,72 +81,6 @@ def line_ranges(directory: pl.DataFrame, records: int) -> list[tuple[int, int]]:
     return list(pairwise(bounds))
 
 
-def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.DataFrame:
-    """The rating columns of the records of lines in [low, high), with file and seq."""
-    scans = [
-        pl.scan_parquet(store.absolute(path))
-        .select(*RECORD_COLUMNS, "seq")
-        .filter(_in_range(low, high))
-        .with_columns(file_no=pl.lit(number, dtype=pl.Int32))
-        for number, path in enumerate(paths)
-    ]
-    if not scans:
-        return pl.DataFrame(schema={"file_no": pl.Int32, "seq": pl.Int32})
-    return pl.concat(scans).collect()
-
-
-def _read_rating_columns(store_root: Path, paths: list[str], low: int, high: int) -> pl.DataFrame:
-    """What rating needs of the records of lines in [low, high), with file and seq.
-
-    Like :func:`read_part`, but with the used quantity computed while reading (in
-    parallel, per file) instead of duration and two volume columns, missing numbers
-    as 0 and an empty roaming country as none.
-    """
-    store = UsageStore(store_root)
-    used = (
-        pl.when(pl.col("service") == "voice")
-        .then(pl.col("duration_s").cast(pl.Int64).fill_null(0))
-        .when(pl.col("service") == "data")
-        .then(pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0))
-        .when(pl.col("service") == "sms")
-        .then(pl.lit(1, dtype=pl.Int64))
-        .otherwise(pl.lit(0, dtype=pl.Int64))
-    )
-    scans = [
-        pl.scan_parquet(store.absolute(path))
-        .filter(_in_range(low, high))
-        .select(
-            pl.col("line_msisdn").fill_null(0),  # 0: no number (never a line's)
-            "service",
-            "direction",
-            pl.col("b_number").fill_null(0),
-            "start",
-            used.alias("quantity"),
-            pl.when(pl.col("roaming_country") != "").then(pl.col("roaming_country")),
-            "seq",
-            file_no=pl.lit(number, dtype=pl.Int32),
-        )
-        for number, path in enumerate(paths)
-    ]
-    if not scans:
-        return pl.DataFrame(schema=_EMPTY_PART)
-    return pl.concat(scans).collect().rechunk()  # one chunk: numpy views, no copies
-
-
-def _in_range(low: int, high: int) -> pl.Expr:
-    in_range = (pl.col("line_msisdn") >= low) & (pl.col("line_msisdn") < high)
-    if high == INT64_MAX:
-        in_range = in_range | pl.col("line_msisdn").is_null()
-    return in_range
-
-
-_EMPTY_PART: dict[str, pl.DataType] = {
-    "line_msisdn": pl.Int64(), "service": SERVICE_ENUM, "direction": DIRECTION_ENUM,
-    "b_number": pl.Int64(), "start": pl.Datetime("us", "UTC"), "quantity": pl.Int64(),
-    "roaming_country": pl.String(), "seq": pl.Int32(), "file_no": pl.Int32(),
-}  # fmt: skip
-
-
 def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *args: Any) -> T:
     mark = time.perf_counter()
     result = function(*args)
@@ -157,7 +91,7 @@ def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *ar
 def rate_records(
     run: RunInput, records: pl.DataFrame, lines: Lines, timings: dict[str, float]
 ) -> RatedPart:
-    """One part's records (as :func:`_read_rating_columns` reads them) rated, in the
+    """One part's records (as :func:`~linka.rating.reading.read_ranges` reads them) rated, in the
     order read. Records of periods that start in other months are rated too when they
     are few (their counters are their own) and left out when written; when many, they
     are left out first.
@@ -201,7 +135,7 @@ def rate_records(
         quantity=records["quantity"].to_numpy(),
         country=country,
         countries=countries,
-        order=_by_line_and_start(rank, start_us),
+        order=consumption_order(rank, start_us, len(lines.rank)),
     )
     del offering, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark
@@ -263,66 +197,6 @@ def write_part(part: RatedPart, target: Path, timings: dict[str, float]) -> Part
 
 def _days(day: date) -> int:
     return (day - date(1970, 1, 1)).days
-
-
-def _by_line_and_start(rank: npt.NDArray[np.int64], start: npt.NDArray[np.int64]) -> Index:
-    """The stable order by line (rank, -1 first) and start: one int64 key when it fits.
-
-    Lines rank by MSISDN, like the store files' rows, so the key comes in long sorted
-    runs (one per file) and the stable sort (timsort) mostly merges them.
-    """
-    if len(rank) == 0:
-        return np.zeros(0, dtype=np.int64)
-    low, high = int(start.min()), int(start.max())
-    span = high - low + 1
-    if (int(rank.max()) + 2) * span < 2**63:
-        key = (rank + 1) * span
-        key += start - low
-        return np.argsort(key, kind="stable")
-    return np.lexsort((start, rank))
-
-
-class PartReader:
-    """Reads the parts' records ahead, one part at a time, in a thread of its own.
-
-    Created as soon as the store files and ranges are known, it starts reading the
-    first part while the caller does other work (compiling the plan), and every part
-    taken starts reading the next. Use it as a context manager.
-    """
-
-    def __init__(self, store_root: Path, paths: list[str], ranges: list[tuple[int, int]]):
-        self.store_root, self.paths, self.ranges = store_root, paths, ranges
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rating-read")
-        self._next: Future[tuple[pl.DataFrame, float]] | None = None
-        self._number = 0
-        self._start(0)
-
-    def _start(self, number: int) -> None:
-        self._number = number
-        self._next = None
-        if number < len(self.ranges):
-            self._next = self._pool.submit(self._read, *self.ranges[number])
-
-    def _read(self, low: int, high: int) -> tuple[pl.DataFrame, float]:
-        mark = time.perf_counter()
-        records = _read_rating_columns(self.store_root, self.paths, low, high)
-        return records, time.perf_counter() - mark
-
-    def take(self) -> tuple[pl.DataFrame, float]:
-        """The next part's records (and seconds spent reading them)."""
-        if self._next is None:
-            raise IndexError("every part has been read")
-        records = self._next.result()
-        self._start(self._number + 1)
-        return records
-
-    def __enter__(self) -> PartReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._next is not None:
-            self._next.cancel()
-        self._pool.shutdown(wait=True)
 
 
 def rate_parts(

@@ -23,6 +23,7 @@ from linka.rating.compiled import MINUTES_PER_WEEK, MODE_CODES
 from linka.rating.ratetables import SERVICE_CODES, RateTables, compile_rate_tables
 
 HOME = "home"
+MAX_PLACES = 127  # home and the roaming zones: rated records keep the place in a byte
 BYTES_PER_MB = 1_000_000
 
 
@@ -223,6 +224,8 @@ def compile_plan(versions: dict[int, CatalogVersion]) -> RatingPlan:
     location_ids = [HOME]
     for version_id, version in sorted(versions.items()):
         location_ids += [z.id for z in version.roaming.zones if z.id not in location_ids]
+        if len(location_ids) > MAX_PLACES:
+            raise ValueError(f"the catalogs define more than {MAX_PLACES - 1} roaming zones")
         place_rows.extend(_places(version_id, version))
         tariff_of: dict[str, int] = {}
         for compiled in version.tariffs:

@@ -21,7 +21,7 @@ from linka.rating.plan import RatingPlan
 I64 = npt.NDArray[np.int64]
 
 
-def price_wide(plan: RatingPlan, k: I64, charged: I64, before: I64) -> I64:
+def price_wide(plan: RatingPlan, k: npt.NDArray[np.integer], charged: I64, before: I64) -> I64:
     """Prices of records with rate keys ``k``, ``charged`` units and their tier counters
     ``before`` (units charged earlier in the period in the key's tier group)."""
     rates = plan.rates

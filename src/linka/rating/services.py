@@ -22,12 +22,14 @@ from linka.catalog.errors import CatalogNotLoadedError
 from linka.catalog.services import read_version
 from linka.catalog.tables import CatalogVersionRow
 from linka.kernel.clock import Clock
+from linka.kernel.memory import cycle_collector_paused
 from linka.rating.errors import NotRatedError, RerateRequiredError
 from linka.rating.kernel import dictionaries
 from linka.rating.model import from_micro, micro_amount
-from linka.rating.partitions import PartReader, RunInput, line_ranges, rate_parts
+from linka.rating.partitions import RunInput, line_ranges, rate_parts
 from linka.rating.periods import next_month, parse_period, utc_days_for
 from linka.rating.plan import compile_plan
+from linka.rating.reading import PartReader
 from linka.rating.runfiles import FILES, finish_run, scan_codes, scan_decoded, temporary_folder
 from linka.rating.tables import RatingDifferenceRow, RatingRunRow, RatingTotalRow
 from linka.store.bulk import bulk_insert
@@ -64,7 +66,27 @@ def rate_period(
     operator_timezone: str,
     rerate: bool = False,
 ) -> RatingResult:
-    """Rate all usage of bill periods starting in ``period`` (YYYY-MM)."""
+    """Rate all usage of bill periods starting in ``period`` (YYYY-MM).
+
+    The cycle collector pauses meanwhile: rating makes no cycles, but the objects the
+    reading and writing threads create trigger its passes over the whole heap (numba's
+    and the ORM's), which cost a seventh of a 10M-record run (measured).
+    """
+    with cycle_collector_paused():
+        return _rate_period(
+            session, store, period, clock=clock, operator_timezone=operator_timezone, rerate=rerate
+        )
+
+
+def _rate_period(
+    session: Session,
+    store: UsageStore,
+    period: str,
+    *,
+    clock: Clock,
+    operator_timezone: str,
+    rerate: bool,
+) -> RatingResult:
     month = parse_period(period)
     timings: dict[str, float] = {}
     started, started_at = time.perf_counter(), clock.now()
