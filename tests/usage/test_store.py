@@ -320,3 +320,33 @@ def test_a_killed_import_rerun_gives_the_same_totals(
     reference.dispose()
     assert killed_and_rerun == uninterrupted
     assert killed_and_rerun[0] == 300_000
+
+
+def test_the_run_totals_are_the_sums_of_its_records(operator: Database, tmp_path: Path):
+    store = UsageStore(tmp_path / "usage")
+    calls = [
+        (LINES[0][4:], "602111222", "2026-03-02 10:00:00", 61),
+        (LINES[0][4:], "602111223", "2026-03-02 11:00:00", 0),  # not charged
+        (LINES[1][4:], "00491711234567", "2026-03-03 20:00:00", 125),
+        ("777000111", "602111222", "2026-03-04 09:00:00", 30),  # no line
+        (LINES[1][4:], "602111224", "2026-03-31 23:30:00", 600),  # late: next period?
+    ]
+    master = write_master(tmp_path / "Master.csv", calls)
+    with operator.session() as session:
+        import_usage(session, store, master, "asterisk", clock=CLOCK)
+    with operator.session() as session:
+        result = rate_period(
+            session, store, "2026-03", clock=CLOCK, operator_timezone="Europe/Prague"
+        )
+        rated = rated_usage(session, store, "2026-03").collect()
+    expected = (
+        rated.group_by(pl.col("status_text").alias("status"), pl.col("currency").fill_null(""))
+        .agg(records=pl.len(), micro=pl.col("price_micro").sum())
+        .sort("status", "currency")
+    )
+    got = sorted((t.status, t.currency, t.records, t.amount) for t in result.totals)
+    assert got == [
+        (status, currency, records, Decimal(micro).scaleb(-6))
+        for status, currency, records, micro in expected.iter_rows()
+    ]
+    assert {status for status, *_ in got} >= {"charged", "not charged"}

@@ -360,6 +360,20 @@ def consumption_order(rank: Any, start: Any, ranks: int) -> Any:
     return order
 
 
+@_compiled
+def tally(status: Any, tariff: Any, price: Any, keep: Any, statuses: int, tariffs: int) -> Any:
+    """Records and summed prices per status and tariff (column 0: none) of the rows
+    ``keep`` marks (all rows when it is empty), exactly, in int64."""
+    records = np.zeros((statuses, tariffs + 1), dtype=np.int64)
+    micro = np.zeros((statuses, tariffs + 1), dtype=np.int64)
+    every = len(keep) == 0
+    for i in range(len(status)):
+        if every or keep[i]:
+            records[status[i], tariff[i] + 1] += 1
+            micro[status[i], tariff[i] + 1] += price[i]
+    return records, micro
+
+
 # Numba builds its type registries on the first call of any compiled function (about
 # 0.2 s, once per process): making that call when the kernel is imported keeps it out of
 # the first rating, like the rest of the start-up work of the libraries linka imports.

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.rating.compiled import consumption_order
+from linka.rating.compiled import consumption_order, tally
 from linka.rating.engine import Codes, UsageArrays, rate_arrays
 from linka.rating.heap import reuse_freed_memory
 from linka.rating.kernel import country_codes
@@ -189,10 +189,26 @@ def write_part(part: RatedPart, target: Path, timings: dict[str, float]) -> Part
     building the frame, filtering and writing are Polars work, outside the GIL)."""
     rated = part.frame()
     rated.write_ipc(target, compression="uncompressed")
-    summary = rated.group_by("status", "tariff_idx").agg(
-        records=pl.len(), micro=pl.col("price_micro").sum()
+    return PartResult(rated.height, _summary(part), timings)
+
+
+def _summary(part: RatedPart) -> pl.DataFrame:
+    """Records and micro-units per status and tariff of the rows written."""
+    codes = part.codes
+    tariffs = int(codes.tariff.max()) + 1 if len(codes.tariff) else 0
+    keep = part.keep if part.keep is not None else np.zeros(0, dtype=np.bool_)
+    records, micro = tally(codes.status, codes.tariff, codes.price, keep, len(STATUSES), tariffs)
+    status, column = np.nonzero(records)
+    return pl.DataFrame(
+        {
+            "status": status.astype(np.int8),
+            "tariff_idx": column.astype(np.int32) - 1,
+            "records": records[status, column],
+            "micro": micro[status, column],
+        }
+    ).with_columns(
+        pl.when(pl.col("tariff_idx") >= 0).then(pl.col("tariff_idx")).alias("tariff_idx")
     )
-    return PartResult(rated.height, summary, timings)
 
 
 def _days(day: date) -> int:
