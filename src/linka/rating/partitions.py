@@ -65,14 +65,16 @@ class PartResult:
     timings: dict[str, float]
 
 
-def line_ranges(directory: pl.DataFrame, records: int) -> list[tuple[int, int]]:
-    """[low, high) MSISDN ranges with about PART_RECORDS records each (by line count).
+def line_ranges(numbers: npt.NDArray[np.int64], records: int) -> list[tuple[int, int]]:
+    """[low, high) MSISDN ranges with about PART_RECORDS records each, cut between the
+    lines' ``numbers`` by line count (any cuts would rate correctly; these even out the
+    parts).
 
     The last range has half as many lines: its rating and writing are the only steps
     nothing else overlaps (see :func:`rate_parts`), so a smaller one ends the run sooner.
     """
     parts = max(1, math.ceil(records / PART_RECORDS))
-    numbers = np.sort(directory["msisdn"].unique().to_numpy())
+    numbers = np.unique(numbers)
     if parts == 1 or len(numbers) < parts:
         return [(INT64_MIN, INT64_MAX)]
     share = 2 * len(numbers) / (2 * parts - 1)  # lines per range; the last gets half

@@ -113,9 +113,9 @@ class PartReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for pending in self._ahead:
-            pending.cancel()
-        self._pool.shutdown(wait=True)
+        """Drop what was read ahead and not taken (the caller found nothing to rate, or
+        failed) without waiting for a read in progress: its result is dropped too."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.DataFrame:

@@ -33,7 +33,7 @@ from linka.rating.reading import PartReader
 from linka.rating.runfiles import FILES, finish_run, scan_codes, scan_decoded, temporary_folder
 from linka.rating.tables import RatingDifferenceRow, RatingRunRow, RatingTotalRow
 from linka.store.bulk import bulk_insert
-from linka.usage.lines import line_directory
+from linka.usage.lines import line_directory, line_numbers
 from linka.usage.services import record_files
 from linka.usage.store import UsageStore
 from linka.usage.tables import UsageBatchFileRow, UsageBatchRow
@@ -99,15 +99,6 @@ def _rate_period(
         )
     )
     catalog_checksums = ",".join(f"{row.id}:{row.checksum}" for row in version_rows)
-    directory = line_directory(session)
-    lines_checksum = hashlib.sha256(directory.write_csv().encode()).hexdigest()
-    last_batch = session.scalar(select(func.max(UsageBatchRow.id)))
-    if previous is not None and (
-        previous.last_batch_id,
-        previous.catalog_checksums,
-        previous.lines_checksum,
-    ) == (last_batch, catalog_checksums, lines_checksum):
-        return RatingResult(period, previous.id, up_to_date=True, records=previous.records)
     if previous is not None and previous.catalog_checksums != catalog_checksums and not rerate:
         raise RerateRequiredError(
             f"the catalog changed since {period} was rated (run {previous.id}): prices may "
@@ -127,9 +118,19 @@ def _rate_period(
             UsageBatchFileRow.day <= last_day,
         )
     )
-    ranges = line_ranges(directory, int(stored or 0))
-    # the first part is read while the plan compiles
+    ranges = line_ranges(line_numbers(session), int(stored or 0))
+    # reading starts first: it is the longest step; the first parts are read while the
+    # lines are loaded and the plan compiles (and dropped if the period is up to date)
     with PartReader(store.root, paths, ranges) as reader:
+        directory = line_directory(session)
+        lines_checksum = hashlib.sha256(directory.write_csv().encode()).hexdigest()
+        last_batch = session.scalar(select(func.max(UsageBatchRow.id)))
+        if previous is not None and (
+            previous.last_batch_id,
+            previous.catalog_checksums,
+            previous.lines_checksum,
+        ) == (last_batch, catalog_checksums, lines_checksum):
+            return RatingResult(period, previous.id, up_to_date=True, records=previous.records)
         plan = compile_plan({row.id: read_version(session, row) for row in version_rows})
         timings["compile_s"] = time.perf_counter() - started
         run = RatingRunRow(
