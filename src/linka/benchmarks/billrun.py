@@ -82,7 +82,7 @@ def run_billrun_benchmark(
             account_count = session.scalar(select(func.count()).select_from(BillingAccountRow))
         store = UsageStore(work / "usage")
         records = usage_records(lines, international, MONTH, accounts * RECORDS_PER_ACCOUNT, 1)
-        store_month(database, store, records)
+        store_month(database, store, records, "month")
         del records
         with database.session() as session:
             rated = rate_period(
