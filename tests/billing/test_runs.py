@@ -242,7 +242,7 @@ def test_issuing_books_the_ledger_and_mails_the_pdf_once(operator: tuple[Databas
     issued = invoices(db)
     with db.session() as session:
         query = sa.select(LedgerEntryRow.invoice_id, LedgerEntryRow.amount)
-        booked = dict(session.execute(query).tuples().all())
+        booked = {row[0]: row[1] for row in session.execute(query)}
         assert booked == {i.id: i.amount_due for i in issued}
         mails = session.scalars(
             sa.select(OutboxMessageRow).where(OutboxMessageRow.kind == "invoice_issued")
