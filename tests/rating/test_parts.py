@@ -1,5 +1,6 @@
-"""Rating a part (store read, line matching, one consumption order, kernel) gives what
-the plain path gives: prepare_usage (sorted by start) and the kernel on that order.
+"""Rating a period in parts of whole days (store reads, line matching, one consumption
+order per part, the kernel, counters carried from part to part) gives what the plain
+path gives: prepare_usage (sorted by start) and the kernel on all records at once.
 
 The generated month has recycled numbers, offering changes, lines of several bill-cycle
 days and time zones, records of periods that start in other months, records without a
@@ -8,22 +9,24 @@ number and records of numbers without a line.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linka.catalog.compile import compile_catalog
+from linka.rating import partitions
 from linka.rating.kernel import rate_codes
 from linka.rating.model import CODE_SCHEMA, STATUSES, RatedStatus
-from linka.rating.partitions import RunInput, rate_records
+from linka.rating.partitions import RunInput, day_parts, rate_parts
 from linka.rating.plan import compile_plan
-from linka.rating.prepare import RECORD_COLUMNS, Lines, prepare_usage
-from linka.rating.reading import INT64_MAX, INT64_MIN, read_range
+from linka.rating.prepare import RECORD_COLUMNS, prepare_usage
 from linka.usage.lines import DIRECTORY_SCHEMA
 from linka.usage.store import by_line, with_enums
 from tests.rating.generated import _ANCHORS, GeneratedCatalog, catalogs, usage
@@ -71,7 +74,9 @@ def directories(draw: st.DrawFn) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DIRECTORY_SCHEMA, orient="row")
 
 
-def store_file(records: list[dict[str, Any]], numbers: list[int | None], folder: Path) -> str:
+def store_files(records: list[dict[str, Any]], numbers: list[int | None], folder: Path) -> list:
+    """The records in one file per UTC day, sorted by line like the store's: (path, day,
+    rows) in day order."""
     frame = pl.DataFrame(
         [
             {
@@ -100,10 +105,14 @@ def store_file(records: list[dict[str, Any]], numbers: list[int | None], folder:
         },
         orient="row",
     )
-    by_line(with_enums(frame)).with_columns(
-        seq=pl.int_range(pl.len(), dtype=pl.Int32)
-    ).write_parquet(folder / "records.parquet", row_group_size=8)  # several groups
-    return "records.parquet"
+    files = []
+    for (day,), rows in sorted(frame.group_by(pl.col("start").dt.date()), key=lambda g: g[0]):
+        path = f"day-{day}.parquet"
+        by_line(with_enums(rows)).with_columns(
+            seq=pl.int_range(pl.len(), dtype=pl.Int32)
+        ).write_parquet(folder / path, row_group_size=8)  # several groups
+        files.append((path, day, rows.height))
+    return files
 
 
 @settings(
@@ -111,12 +120,20 @@ def store_file(records: list[dict[str, Any]], numbers: list[int | None], folder:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(data=st.data(), generated=catalogs(), directory=directories())
-def test_a_rated_part_equals_the_plain_path(
-    data: st.DataObject, generated: GeneratedCatalog, directory: pl.DataFrame
+@given(
+    data=st.data(),
+    generated=catalogs(),
+    directory=directories(),
+    part_records=st.integers(1, 12),
+)
+def test_a_period_rated_in_parts_equals_the_plain_path(
+    data: st.DataObject, generated: GeneratedCatalog, directory: pl.DataFrame, part_records: int
 ):
+    """Parts of a few days each, rated one after the other with the counters carried on,
+    give what rating every record at once gives."""
     with tempfile.TemporaryDirectory() as folder:
-        version = compile_catalog(generated.write(Path(folder)))
+        root = Path(folder)
+        version = compile_catalog(generated.write(root))
         anchor = data.draw(st.sampled_from(_ANCHORS))  # one month or two, many per line
         records = [
             r | {"start": anchor + (r["start"] - min(_ANCHORS, key=lambda a: abs(r["start"] - a)))}
@@ -125,17 +142,22 @@ def test_a_rated_part_equals_the_plain_path(
         numbers = [
             data.draw(st.sampled_from([*NUMBERS, *NUMBERS, 420609999999, None])) for _ in records
         ]
-        path = store_file(records, numbers, Path(folder))
+        files = store_files(records, numbers, root)
+        paths = [path for path, _, _ in files]
         plan = compile_plan({1: version})
         versions = [(1, date(2020, 1, 1))]
         month = data.draw(
             st.sampled_from(sorted({date(r["start"].year, r["start"].month, 1) for r in records}))
         )
-        run = RunInput(plan, directory, versions, Path(folder), [path], month, "Europe/Prague")
-        read = read_range(Path(folder), [path], INT64_MIN, INT64_MAX)
-        part = rate_records(run, read, Lines.of(directory, "Europe/Prague"), {}).frame()
-        stored = pl.read_parquet(Path(folder) / path).with_columns(
-            file_no=pl.lit(0, dtype=pl.Int32)
+        run = RunInput(plan, directory, versions, root, paths, month, "Europe/Prague")
+        with patch.object(partitions, "PART_RECORDS", part_records):
+            parts = day_parts(files)
+        (root / "run").mkdir()
+        rate_parts(run, parts, root / "run")
+        rated = pl.concat(pl.read_ipc(file) for file in sorted((root / "run").glob("*.arrow")))
+        stored = pl.concat(
+            pl.read_parquet(root / path).with_columns(file_no=pl.lit(n, dtype=pl.Int32))
+            for n, path in enumerate(paths)
         )
     offerings = plan.offerings.select("version_id", "offering_id", "offering_idx")
     prepared = prepare_usage(
@@ -155,9 +177,20 @@ def test_a_rated_part_equals_the_plain_path(
         .otherwise(pl.col("status"))
     )  # fmt: skip
     columns = ["file_no", "seq", "line_id", "account_id", "period_start", *CODE_SCHEMA]
+    keys = ["file_no", "seq"]
     assert (
-        part.select(columns).sort("seq").to_dicts() == plain.select(columns).sort("seq").to_dicts()
+        rated.select(columns).sort(keys).to_dicts() == plain.select(columns).sort(keys).to_dicts()
     )
+
+
+def test_parts_hold_whole_days_and_the_last_one_is_smaller():
+    files = [(f"d{day}-{n}", date(2026, 3, day), 100) for day in range(1, 11) for n in range(2)]
+    with patch.object(partitions, "PART_RECORDS", 500):
+        parts = day_parts(files)
+    days = [{files[number][1] for number, _ in part} for part in parts]
+    assert [number for part in parts for number, _ in part] == list(range(20))  # all, in order
+    assert all(not (a & b) for a, b in itertools.pairwise(days))  # a day is in one part
+    assert [len(part) for part in parts] == [6, 6, 6, 2]  # 4 parts of 2000: 571 each, last half
 
 
 def _next_month(first: date) -> date:

@@ -1,12 +1,11 @@
-"""Reading ranges of lines gives, range by range, every stored record of the range once,
+"""Reading a part's files gives every stored record of them once, in file and row order,
 with the quantity rating uses, missing numbers as 0 and an empty country as none; the
-reader hands the ranges over in order, reading ahead."""
+reader hands the parts over in order, reading ahead."""
 
 from __future__ import annotations
 
 import tempfile
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linka.rating.reading import INT64_MAX, INT64_MIN, PartReader, read_range
+from linka.rating.reading import PartReader, read_files
 from linka.usage.store import by_line, with_enums
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -51,56 +50,42 @@ def records_file(folder: Path, name: str, numbers: list[int | None], group: int)
 numbers = st.lists(st.one_of(st.none(), st.integers(420600000001, 420600000030)), max_size=60)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    files=st.lists(numbers, min_size=1, max_size=4),
-    group=st.integers(1, 9),
-    cuts=st.lists(st.integers(420600000000, 420600000032), max_size=5, unique=True),
-)
-def test_every_range_holds_exactly_its_records(
-    files: list[list[int | None]], group: int, cuts: list[int]
-):
-    ranges = list(pairwise([INT64_MIN, *sorted(cuts), INT64_MAX]))
+@settings(max_examples=40, deadline=None)
+@given(files=st.lists(numbers, min_size=1, max_size=4), group=st.integers(1, 9))
+def test_a_part_holds_every_record_of_its_files(files: list[list[int | None]], group: int):
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         paths = [records_file(root, f"f{n}.parquet", rows, group) for n, rows in enumerate(files)]
-        stored = pl.concat(
+        wanted = pl.concat(
             pl.read_parquet(root / path).with_columns(file_no=pl.lit(n, dtype=pl.Int32))
             for n, path in enumerate(paths)
         )
-        parts = [read_range(root, paths, low, high) for low, high in ranges]
-    assert sum(part.height for part in parts) == stored.height
-    for part, (low, high) in zip(parts, ranges, strict=True):
-        wanted = stored.filter(
-            pl.col("line_msisdn").is_between(low, high, closed="left")
-            | (pl.col("line_msisdn").is_null() & (high == INT64_MAX))
-        )
-        assert part.n_chunks() == 1
-        assert part.select("file_no", "seq").rows() == wanted.select("file_no", "seq").rows()
-        quantity = {"voice": "duration_s", "data": "volume_up"}
-        assert part["quantity"].to_list() == [
-            (row[quantity[row["service"]]] or 0)
-            if row["service"] in quantity
-            else int(row["service"] == "sms")
-            for row in wanted.to_dicts()
-        ]
-        assert part["line_msisdn"].to_list() == wanted["line_msisdn"].fill_null(0).to_list()
-        assert part["roaming_country"].to_list() == [
-            country or None for country in wanted["roaming_country"].to_list()
-        ]
+        part = read_files(root, list(enumerate(paths)))
+    assert part.n_chunks() == 1
+    assert part.select("file_no", "seq").rows() == wanted.select("file_no", "seq").rows()
+    quantity = {"voice": "duration_s", "data": "volume_up"}
+    assert part["quantity"].to_list() == [
+        (row[quantity[row["service"]]] or 0)
+        if row["service"] in quantity
+        else int(row["service"] == "sms")
+        for row in wanted.to_dicts()
+    ]
+    assert part["line_msisdn"].to_list() == wanted["line_msisdn"].fill_null(0).to_list()
+    assert part["roaming_country"].to_list() == [
+        country or None for country in wanted["roaming_country"].to_list()
+    ]
 
 
 def test_the_reader_reads_ahead_and_in_order():
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        paths = [records_file(root, "f.parquet", [420600000001 + i % 7 for i in range(50)], 4)]
-        ranges = [
-            (INT64_MIN, 420600000003),
-            (420600000003, 420600000006),
-            (420600000006, INT64_MAX),
+        paths = [
+            records_file(root, f"f{n}.parquet", [420600000001] * rows, 4)
+            for n, rows in enumerate([15, 21, 14])
         ]
-        with PartReader(root, paths, ranges) as reader:
-            heights = [reader.take()[0].height for _ in ranges]
+        parts = [[(0, paths[0]), (1, paths[1])], [(2, paths[2])], []]
+        with PartReader(root, parts) as reader:
+            heights = [reader.take()[0].height for _ in parts]
             with pytest.raises(IndexError):
                 reader.take()
-    assert heights == [15, 21, 14]
+    assert heights == [36, 14, 0]

@@ -10,8 +10,8 @@ values sit in registers, in two loops:
   week in the tariff's zone, band, rate key, status, billable quantity and the bits of
   the allowances that may cover the record;
 * :func:`consume_rows` (consumption order): allowances and volume tiers as counters per
-  line and bill period (rows come grouped by line and period, so a counter is reset by
-  stamping it with the group it belongs to), the price with the tariff's rounding and the
+  line, bill period and allowance or tier group, kept in a table that carries them from
+  one part of a period to the next, the price with the tariff's rounding and the
   minimum charge.
 
 Before them, :func:`place_rows` finds each record's line (by MSISDN and the line's
@@ -171,11 +171,67 @@ def _rounded(numerator: int, den: int, mode: int) -> int:
     return quotient + (1 if half_even else 0)
 
 
+_MIX = (0x5851F42D4C957F2D, 0x14057B7EF767814F, 0x2545F4914F6CDD1D)  # odd, below 2^63
+
+
+@_reader
+def _claim(counters: Any, line: int, period: int, ident: int) -> int:
+    """The slot of counter (line, period, ident) in the open-addressing table, claimed
+    (at 0 units) when it is not there yet."""
+    table_line, table_period, table_id, table_used, fill = counters
+    mask = len(table_id) - 1
+    mixed = line * _MIX[0] + period * _MIX[1] + ident * _MIX[2]
+    slot = (mixed ^ (mixed >> 29)) & mask
+    while table_id[slot] != -1:
+        if table_line[slot] == line and table_period[slot] == period and table_id[slot] == ident:
+            return int(slot)
+        slot = (slot + 1) & mask
+    table_line[slot], table_period[slot], table_id[slot], table_used[slot] = line, period, ident, 0
+    fill[0] += 1
+    return int(slot)
+
+
+@_compiled
+def grown(counters: Any, capacity: int) -> Any:
+    """The counters in a table of ``capacity`` slots (a power of two)."""
+    table_line, table_period, table_id, table_used, _ = counters
+    larger = (
+        np.zeros(capacity, dtype=np.int64),
+        np.zeros(capacity, dtype=np.int64),
+        np.full(capacity, -1, dtype=np.int64),
+        np.zeros(capacity, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+    )
+    for slot in range(len(table_id)):
+        if table_id[slot] != -1:
+            moved = _claim(larger, table_line[slot], table_period[slot], table_id[slot])
+            larger[3][moved] = table_used[slot]
+    return larger
+
+
 @_compiled
 def consume_rows(
-    order: Any, grouping: Any, rows: Any, allowances: Any, prices: Any, codes: Any, out: Any
-) -> None:
-    """Allowances, tiers and prices of the records to price, visited in ``order``."""
+    order: Any,
+    begin: int,
+    grouping: Any,
+    rows: Any,
+    allowances: Any,
+    prices: Any,
+    codes: Any,
+    out: Any,
+    counters: Any,
+) -> int:
+    """Allowances, tiers and prices of the records to price, visited in ``order`` from
+    position ``begin``; returns the position reached (``len(order)`` when done).
+
+    Units used are counted per line, bill period and allowance (or tier group) in
+    ``counters``, an open-addressing table that outlives the call: a period rated in
+    parts of a few days each carries them from one part to the next. When the table is
+    half full the call stops at the start of a run of one line and period, for the
+    caller to grow it (:func:`grown`) and call again from there; within a run the
+    counters are kept in small arrays, so the table is read and written once per
+    counter and run.
+    """
     line, period, offering = grouping
     status, key, billable, eligible = rows
     slots, allowance_quantity = allowances
@@ -185,32 +241,44 @@ def consume_rows(
     ) = prices  # fmt: skip
     charged_code, included_code = codes
     included_out, allowance_out, price_out, wide_out, tier_before_out = out
-    allowance_group = np.full(len(allowance_quantity), -1, dtype=np.int64)
-    allowance_used = np.zeros(len(allowance_quantity), dtype=np.int64)
-    tier_group = np.full(tier_groups, -1, dtype=np.int64)
-    tier_used = np.zeros(tier_groups, dtype=np.int64)
+    tier_id = len(allowance_quantity)  # tier group t counts as ident tier_id + t
+    idents = tier_id + tier_groups
+    # within a run of one line and period, a counter is kept here and written back to
+    # its slot when the run ends (``touched`` lists the counters the run has used)
+    seen = np.full(idents, -1, dtype=np.int64)
+    slot_of = np.zeros(idents, dtype=np.int64)
+    used = np.zeros(idents, dtype=np.int64)
+    touched = np.zeros(idents, dtype=np.int64)
+    count = 0
     tiers = tier_from.shape[1]
-    group, last_line, last_period = -1, 0, 0
-    for r in order:
+    run, last_line, last_period = -1, 0, 0
+    for position in range(begin, len(order)):
+        r = order[position]
         if status[r] != PRICE:
             continue
-        if group < 0 or line[r] != last_line or period[r] != last_period:
-            group, last_line, last_period = group + 1, line[r], period[r]
+        if run < 0 or line[r] != last_line or period[r] != last_period:
+            for j in range(count):
+                counters[3][slot_of[touched[j]]] = used[touched[j]]
+            count = 0
+            if 2 * (counters[4][0] + idents) > len(counters[2]):
+                return position
+            run, last_line, last_period = run + 1, line[r], period[r]
         k, units = key[r], billable[r]
         remaining, first_allowance = units, -1
-        bits, slot = eligible[r], 0
+        bits, bit = eligible[r], 0
         while bits != 0 and remaining > 0:
             if bits & 1:
-                a = slots[offering[r], slot]
-                if allowance_group[a] != group:
-                    allowance_group[a], allowance_used[a] = group, 0
-                take = min(max(allowance_quantity[a] - allowance_used[a], 0), remaining)
-                allowance_used[a] += take
+                a = slots[offering[r], bit]
+                if seen[a] != run:
+                    seen[a], slot_of[a] = run, _claim(counters, last_line, last_period, a)
+                    used[a], touched[count], count = counters[3][slot_of[a]], a, count + 1
+                take = min(max(allowance_quantity[a] - used[a], 0), remaining)
+                used[a] += take
                 remaining -= take
                 if take > 0 and first_allowance < 0:
                     first_allowance = a
             bits >>= 1
-            slot += 1
+            bit += 1
         included_out[r] = units - remaining
         allowance_out[r] = first_allowance
         status[r] = charged_code if remaining > 0 else included_code
@@ -219,11 +287,12 @@ def consume_rows(
             continue
         before = 0
         if has_tiers[k]:
-            t = tier_group_code[k]
-            if tier_group[t] != group:
-                tier_group[t], tier_used[t] = group, 0
-            before = tier_used[t]
-            tier_used[t] = before + remaining
+            t = tier_id + tier_group_code[k]
+            if seen[t] != run:
+                seen[t], slot_of[t] = run, _claim(counters, last_line, last_period, t)
+                used[t], touched[count], count = counters[3][slot_of[t]], t, count + 1
+            before = used[t]
+            used[t] = before + remaining
             numerator = 0
             for tier in range(tiers):
                 low = tier_from[k, tier]
@@ -238,6 +307,9 @@ def consume_rows(
             continue
         charge = fee[k] + _rounded(numerator, den[k], mode[k]) * unit[k]
         price_out[r] = max(charge, minimum[k])
+    for j in range(count):
+        counters[3][slot_of[touched[j]]] = used[touched[j]]
+    return len(order)
 
 
 @_reader

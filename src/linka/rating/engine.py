@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from linka.rating.compiled import PRICE, consume_rows, rate_rows
+from linka.rating.compiled import PRICE, consume_rows, grown, rate_rows
 from linka.rating.localclock import offset_tables
 from linka.rating.model import CODE_SCHEMA, STATUSES, RatedStatus
 from linka.rating.plan import RatingPlan
@@ -115,14 +115,35 @@ def _status_table() -> npt.NDArray[np.int8]:
 _STATUS = _status_table()
 
 
-def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
+class Counters:
+    """Units used so far per line, bill period and allowance or tier group.
+
+    A period rated in parts (a few days each, in time order) passes the same counters
+    to every part, so the allowances and tiers of a line run on across parts exactly as
+    if the period were rated at once.
+    """
+
+    def __init__(self, lines: int = 0) -> None:
+        """Room for about four counters a line (the table grows when needed)."""
+        capacity = 1 << max(12, min(22, (8 * lines).bit_length()))
+        self.tables: tuple[I64, I64, I64, I64, I64] = (
+            np.zeros(capacity, dtype=np.int64),  # line
+            np.zeros(capacity, dtype=np.int64),  # period
+            np.full(capacity, -1, dtype=np.int64),  # allowance or tier group (-1: free)
+            np.zeros(capacity, dtype=np.int64),  # units used
+            np.zeros(1, dtype=np.int64),  # slots taken
+        )
+
+
+def rate_arrays(usage: UsageArrays, plan: RatingPlan, counters: Counters | None = None) -> Codes:
     """Rate every record; codes in the same row order.
 
     The first compiled pass does everything that does not depend on other records, in
     row order; the second visits the records to price in consumption order
     (``usage.order``, or the rows' own order grouped by line and period) for the
-    allowances, tiers and prices.
+    allowances, tiers and prices, counting on from ``counters`` (fresh ones if none).
     """
+    counters = Counters() if counters is None else counters
     n = len(usage)
     tables = plan.kernel_tables
     location, rates_place = _places(usage, plan)
@@ -152,19 +173,26 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan) -> Codes:
     price = np.zeros(n, dtype=np.int64)
     wide = np.zeros(n, dtype=np.bool_)
     tier_before = np.empty(n, dtype=np.int64)  # written where wide only
-    consume_rows(
-        _consumption_order(usage, status),
-        (usage.line, usage.period, usage.offering),
-        (status, key, billable, eligible),
-        (allowances.slots, allowances.quantity),
-        (
-            rates.tier_from, rates.tier_price, rates.has_tiers, rates.tier_group_code,
-            rates.tier_groups, rates.safe_units, rates.fee_micro, rates.minimum_micro,
-            plan.key_den, plan.key_mode, plan.key_unit,
-        ),
-        (_CHARGED, _INCLUDED),
-        (included, allowance, price, wide, tier_before),
-    )  # fmt: skip
+    order, begin = _consumption_order(usage, status), 0
+    while True:  # a call stops where the counters need a larger table
+        begin = consume_rows(
+            order,
+            begin,
+            (usage.line, usage.period, usage.offering),
+            (status, key, billable, eligible),
+            (allowances.slots, allowances.quantity),
+            (
+                rates.tier_from, rates.tier_price, rates.has_tiers, rates.tier_group_code,
+                rates.tier_groups, rates.safe_units, rates.fee_micro, rates.minimum_micro,
+                plan.key_den, plan.key_mode, plan.key_unit,
+            ),
+            (_CHARGED, _INCLUDED),
+            (included, allowance, price, wide, tier_before),
+            counters.tables,
+        )  # fmt: skip
+        if begin == len(order):
+            break
+        counters.tables = grown(counters.tables, 2 * len(counters.tables[2]))
     if wide.any():
         rows = np.flatnonzero(wide)
         charged = billable[rows] - included[rows]

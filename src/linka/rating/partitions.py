@@ -1,12 +1,12 @@
-"""Rating a period in parts: ranges of lines, each read, rated and written on its own.
+"""Rating a period in parts: a few whole days each, read, rated and written on its own.
 
-Allowances and tiers are counted per line, so the records of different lines never
-influence each other: a period splits into ranges of MSISDNs of about
-:data:`PART_RECORDS` records, which bounds memory however large the month. Store files
-are sorted by line, so the ranges are read by cursors moving through the files
-(:mod:`linka.rating.reading`). Each part is written as its own Arrow file of the run;
-while one part is rated, the next ones are read and the previous written in threads
-(:func:`rate_parts`).
+Store files hold one UTC day each, so a period splits into runs of consecutive days of
+about :data:`PART_RECORDS` records, which bounds memory however large the month. Parts
+are rated in time order and every record of a day is in the same part, so each line's
+records are consumed in start order across parts; the allowances and tiers they use
+are counted on from part to part (:class:`~linka.rating.engine.Counters`). Each part is
+written as its own Arrow file of the run; while one part is rated, the next ones are
+read and the previous written in threads (:func:`rate_parts`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,14 +25,14 @@ import numpy.typing as npt
 import polars as pl
 
 from linka.rating.compiled import consumption_order, tally
-from linka.rating.engine import Codes, UsageArrays, rate_arrays
+from linka.rating.engine import Codes, Counters, UsageArrays, rate_arrays
 from linka.rating.heap import reuse_freed_memory
 from linka.rating.kernel import country_codes
 from linka.rating.model import STATUSES, RatedStatus
 from linka.rating.periods import next_month
 from linka.rating.plan import RatingPlan
 from linka.rating.prepare import Lines, place_records
-from linka.rating.reading import INT64_MAX, INT64_MIN, PartReader
+from linka.rating.reading import PartReader
 
 Index = npt.NDArray[np.intp]
 Bools = npt.NDArray[np.bool_]
@@ -47,7 +46,7 @@ NO_LINE = STATUSES.index(RatedStatus.NO_LINE)
 
 @dataclass(frozen=True)
 class RunInput:
-    """What every part needs besides its own range (sent once to each worker)."""
+    """What every part needs besides its own files."""
 
     plan: RatingPlan
     directory: pl.DataFrame
@@ -65,22 +64,28 @@ class PartResult:
     timings: dict[str, float]
 
 
-def line_ranges(numbers: npt.NDArray[np.int64], records: int) -> list[tuple[int, int]]:
-    """[low, high) MSISDN ranges with about PART_RECORDS records each, cut between the
-    lines' ``numbers`` by line count (any cuts would rate correctly; these even out the
-    parts).
+def day_parts(files: list[tuple[str, date, int]]) -> list[list[tuple[int, str]]]:
+    """The store files (path, UTC day, records, in day order) in parts of whole days of
+    about PART_RECORDS records: (file number, path) for each file of a part.
 
-    The last range has half as many lines: its rating and writing are the only steps
-    nothing else overlaps (see :func:`rate_parts`), so a smaller one ends the run sooner.
+    The last part gets about half as many records: its rating and writing are the only
+    steps nothing else overlaps (see :func:`rate_parts`), so a smaller one ends the run
+    sooner. A day with more records than a part is a part of its own.
     """
-    parts = max(1, math.ceil(records / PART_RECORDS))
-    numbers = np.unique(numbers)
-    if parts == 1 or len(numbers) < parts:
-        return [(INT64_MIN, INT64_MAX)]
-    share = 2 * len(numbers) / (2 * parts - 1)  # lines per range; the last gets half
-    cuts = [int(numbers[int(share * i)]) for i in range(1, parts)]
-    bounds = [INT64_MIN, *cuts, INT64_MAX]
-    return list(pairwise(bounds))
+    total = sum(rows for _, _, rows in files)
+    count = max(1, math.ceil(total / PART_RECORDS))
+    share = 2 * total / (2 * count - 1)  # records per part; the last gets half
+    parts: list[list[tuple[int, str]]] = []
+    counted, cut, previous = 0, share, None
+    for number, (path, day, rows) in enumerate(files):
+        if day != previous and counted >= cut and parts:
+            parts.append([])
+            cut += share
+        if not parts:
+            parts.append([])
+        parts[-1].append((number, path))
+        counted, previous = counted + rows, day
+    return parts
 
 
 def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *args: Any) -> T:
@@ -91,12 +96,16 @@ def _timed(timings: dict[str, float], step: str, function: Callable[..., T], *ar
 
 
 def rate_records(
-    run: RunInput, records: pl.DataFrame, lines: Lines, timings: dict[str, float]
+    run: RunInput,
+    records: pl.DataFrame,
+    lines: Lines,
+    counters: Counters,
+    timings: dict[str, float],
 ) -> RatedPart:
-    """One part's records (as :func:`~linka.rating.reading.read_ranges` reads them) rated, in the
-    order read. Records of periods that start in other months are rated too when they
-    are few (their counters are their own) and left out when written; when many, they
-    are left out first.
+    """One part's records (as :func:`~linka.rating.reading.read_files` reads them) rated,
+    in the order read, counting allowances and tiers on from ``counters``. Records of
+    periods that start in other months are rated too when they are few (their counters
+    are their own) and left out when written; when many, they are left out first.
 
     The consumption order is found once, by line and start (stably, so records that
     share a start second keep the order of their files and of the records in them):
@@ -142,7 +151,7 @@ def rate_records(
     del offering, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    codes = rate_arrays(usage, run.plan)
+    codes = rate_arrays(usage, run.plan, counters)
     del usage
     codes.status[line < 0] = NO_LINE
     timings["rate_s"] = time.perf_counter() - mark
@@ -219,32 +228,31 @@ def _days(day: date) -> int:
 
 def rate_parts(
     run: RunInput,
-    ranges: list[tuple[int, int]],
+    parts: list[list[tuple[int, str]]],
     folder: Path,
     reader: PartReader | None = None,
 ) -> list[PartResult]:
-    """Rate every range, one after the other, into ``folder/usage-NNN.arrow``.
+    """Rate every part, in time order, into ``folder/usage-NNN.arrow``.
 
-    Parts are rated one at a time (on this class of machine two worker processes were
-    measured slower than one: the kernel is memory-bound and the cores share the
-    bandwidth), but reading the next part and writing the previous one run in threads
-    while the kernel works: Polars reads and writes on its own threads without the GIL,
-    so the numpy kernel (one core) and the Parquet work (the other) overlap. At most
-    one part is being read and one written besides the one being rated. ``reader``:
-    one already reading these ranges (see :class:`PartReader`).
+    Parts are rated one at a time (they share the counters), but reading the next parts
+    and writing the previous one run in threads while the kernel works: Polars reads
+    and writes on its own threads without the GIL, and the compiled kernel releases it,
+    so the two cores stay busy. ``reader``: one already reading these parts (see
+    :class:`~linka.rating.reading.PartReader`).
     """
     lines = Lines.of(run.directory, run.timezone)
+    counters = Counters(len(lines.line_id))
     results: list[PartResult] = []
     with (
         reuse_freed_memory(),
-        reader or PartReader(run.store_root, run.paths, ranges) as parts,
+        reader or PartReader(run.store_root, parts) as read,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="rating-write") as writer,
     ):
         writing: Future[PartResult] | None = None
-        for number in range(len(ranges)):
-            records, read_s = parts.take()
+        for number in range(len(parts)):
+            records, read_s = read.take()
             timings = {"read_s": read_s}
-            rated = rate_records(run, records, lines, timings)
+            rated = rate_records(run, records, lines, counters, timings)
             del records
             if writing is not None:
                 results.append(writing.result())

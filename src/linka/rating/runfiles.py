@@ -1,6 +1,6 @@
 """A rating run on disk: the rated records (integer codes) and the tables that decode them.
 
-``rated/period=2026-03/run-000012/`` holds ``usage-NNN.arrow`` (one per range of lines;
+``rated/period=2026-03/run-000012/`` holds ``usage-NNN.arrow`` (one per part of days;
 one row per record: where it is in the store — file number and ``seq`` — its line,
 account, period, service, start and the kernel's codes and amounts) plus small Parquet
 tables: ``files`` (file number → store path) and one per code column (status, key,

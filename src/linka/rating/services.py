@@ -26,17 +26,17 @@ from linka.kernel.memory import cycle_collector_paused
 from linka.rating.errors import NotRatedError, RerateRequiredError
 from linka.rating.kernel import dictionaries
 from linka.rating.model import from_micro, micro_amount
-from linka.rating.partitions import RunInput, line_ranges, rate_parts
+from linka.rating.partitions import RunInput, day_parts, rate_parts
 from linka.rating.periods import next_month, parse_period, utc_days_for
 from linka.rating.plan import compile_plan
 from linka.rating.reading import PartReader
 from linka.rating.runfiles import FILES, finish_run, scan_codes, scan_decoded, temporary_folder
 from linka.rating.tables import RatingDifferenceRow, RatingRunRow, RatingTotalRow
 from linka.store.bulk import bulk_insert
-from linka.usage.lines import line_directory, line_numbers
-from linka.usage.services import record_files
+from linka.usage.lines import line_directory
+from linka.usage.services import stored_days
 from linka.usage.store import UsageStore
-from linka.usage.tables import UsageBatchFileRow, UsageBatchRow
+from linka.usage.tables import UsageBatchRow
 
 
 @dataclass(frozen=True)
@@ -109,19 +109,12 @@ def _rate_period(
         raise CatalogNotLoadedError(
             f"no catalog version is valid in {period}: load one with `linka catalog load`"
         )
-    first_day, last_day = utc_days_for(month)
-    paths = record_files(session, first_day, last_day)
-    stored = session.scalar(
-        select(func.coalesce(func.sum(UsageBatchFileRow.rows), 0)).where(
-            UsageBatchFileRow.kind == "records",
-            UsageBatchFileRow.day >= first_day,
-            UsageBatchFileRow.day <= last_day,
-        )
-    )
-    ranges = line_ranges(line_numbers(session), int(stored or 0))
+    files = stored_days(session, *utc_days_for(month))
+    paths = [path for path, _, _ in files]
+    parts = day_parts(files)
     # reading starts first: it is the longest step; the first parts are read while the
     # lines are loaded and the plan compiles (and dropped if the period is up to date)
-    with PartReader(store.root, paths, ranges) as reader:
+    with PartReader(store.root, parts) as reader:
         directory = line_directory(session)
         lines_checksum = hashlib.sha256(directory.write_csv().encode()).hexdigest()
         last_batch = session.scalar(select(func.max(UsageBatchRow.id)))
@@ -160,20 +153,20 @@ def _rate_period(
             month=month,
             timezone=operator_timezone,
         )
-        parts = rate_parts(run_input, ranges, temporary, reader)
+        results = rate_parts(run_input, parts, temporary, reader)
     timings["parts_s"] = time.perf_counter() - mark
-    for part in parts:
+    for part in results:
         for step, seconds in part.timings.items():
             timings[step] = timings.get(step, 0.0) + seconds
-    files = pl.DataFrame(
+    numbered = pl.DataFrame(
         {"file_no": range(len(paths)), "path": paths},
         schema={"file_no": pl.Int32, "path": pl.String},
     )
     tables = dictionaries(plan)
-    finish_run(temporary, folder, {**tables, FILES: files})
-    run.records = sum(part.records for part in parts)
+    finish_run(temporary, folder, {**tables, FILES: numbered})
+    run.records = sum(part.records for part in results)
     run.finished_at = clock.now()
-    summary = pl.concat([part.summary for part in parts])
+    summary = pl.concat([part.summary for part in results])
     totals = _totals(session, run.id, summary, tables)
     changed_lines, changed_amount = 0, dict[str, Decimal]()
     if previous is not None:

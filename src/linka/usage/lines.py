@@ -8,8 +8,6 @@ are matched by MSISDN (or by IMSI when a network element sent no MSISDN) and sta
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,14 +79,6 @@ def line_directory(session: Session) -> pl.DataFrame:
         )
         .drop("valid_from", "valid_to")
     )
-
-
-def line_numbers(session: Session) -> npt.NDArray[np.int64]:
-    """The MSISDNs of activated lines as E.164 digits (one query, no joins)."""
-    numbers = session.scalars(
-        select(LineRow.msisdn).where(LineRow.activated_on.is_not(None), LineRow.msisdn.is_not(None))
-    ).all()
-    return np.array([int(number.lstrip("+")) for number in numbers], dtype=np.int64)
 
 
 def fill_msisdn_from_imsi(records: pl.DataFrame, directory: pl.DataFrame) -> pl.DataFrame:

@@ -216,17 +216,22 @@ def _register_files(session: Session, batch_id: int, written: list[WrittenFile])
 def record_files(session: Session, first_day: date, last_day: date) -> list[str]:
     """Committed record files of the UTC days ``first_day``..``last_day``, in batch order
     (and, within a batch and day, in file order: a later file holds later lines)."""
-    return list(
-        session.scalars(
-            select(UsageBatchFileRow.path)
-            .where(
-                UsageBatchFileRow.kind == "records",
-                UsageBatchFileRow.day >= first_day,
-                UsageBatchFileRow.day <= last_day,
-            )
-            .order_by(UsageBatchFileRow.day, UsageBatchFileRow.batch_id, UsageBatchFileRow.id)
+    return [path for path, _, _ in stored_days(session, first_day, last_day)]
+
+
+def stored_days(session: Session, first_day: date, last_day: date) -> list[tuple[str, date, int]]:
+    """(path, UTC day, records) of the committed record files of those days, in day
+    order, then batch and file order."""
+    rows = session.execute(
+        select(UsageBatchFileRow.path, UsageBatchFileRow.day, UsageBatchFileRow.rows)
+        .where(
+            UsageBatchFileRow.kind == "records",
+            UsageBatchFileRow.day >= first_day,
+            UsageBatchFileRow.day <= last_day,
         )
+        .order_by(UsageBatchFileRow.day, UsageBatchFileRow.batch_id, UsageBatchFileRow.id)
     )
+    return [(path, day, count) for path, day, count in rows if day is not None]
 
 
 def reprocess_suspense(
