@@ -144,10 +144,18 @@ def compile_rate_tables(
             // MICRO_UNITS,
         )
         .sort("entry", "band_idx", "tier_from")
-        .with_columns(
-            key=(pl.struct("entry", "band_idx").rank("dense") - 1).cast(pl.Int32),
-            tier=pl.int_range(pl.len()).over("entry", "band_idx").cast(pl.Int32),
+        .with_columns(  # sorted: a key starts where (entry, band) changes
+            first=(pl.col("entry").diff() != 0).fill_null(True)
+            | (pl.col("band_idx").diff() != 0).fill_null(True),
+            row=pl.int_range(pl.len()),
         )
+        .with_columns(
+            key=(pl.col("first").cum_sum() - 1).cast(pl.Int32),
+            tier=(pl.col("row") - pl.when(pl.col("first")).then(pl.col("row")).forward_fill()).cast(
+                pl.Int32
+            ),
+        )
+        .drop("first", "row")
     )
     first = keyed.filter(pl.col("tier") == 0)
     keys = first.select(
