@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
 DAY = 86_400
+_BLOCK_DAYS = 32  # offset tables cover whole blocks of days (cached per block)
 
 
 def _offset(zone: ZoneInfo, epoch: int) -> int:
@@ -56,6 +57,8 @@ def offset_tables(zones: list[str], epoch_seconds: I64) -> tuple[I64, I64, I64]:
         if len(epoch_seconds)
         else (0, 0)
     )
+    # whole blocks of days, so that the parts of one period find the table computed
+    first, last = first - first % _BLOCK_DAYS, last - last % _BLOCK_DAYS + _BLOCK_DAYS - 1
     changes = [offset_table(zone, first, last) for zone in zones]
     width = max((len(bounds) for bounds, _ in changes), default=1)
     bounds, offsets = (np.zeros((max(len(zones), 1), width), dtype=np.int64) for _ in range(2))
