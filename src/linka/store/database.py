@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from linka.settings import Settings
 
@@ -51,6 +51,8 @@ class Database:
         if self.url.get_backend_name() == "sqlite":
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # once per process, here rather than inside the first query of whatever runs first
+        configure_mappers()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
