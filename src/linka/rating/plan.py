@@ -1,4 +1,4 @@
-"""A rating plan: the catalog versions compiled into arrays the vectorised kernel indexes.
+"""A rating plan: the catalog versions compiled into arrays the rating kernel indexes.
 
 Compiling happens once per rating run: every (version, tariff) gets a tariff index and a
 time-band table (the band of each minute of the week); rates compile into prefix tries

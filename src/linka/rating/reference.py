@@ -1,7 +1,7 @@
 """The reference rater: the same rules as the kernel, one record at a time, in Decimal.
 
 It exists to be obviously right, not fast: tests and ``linka bench rating`` compare the
-vectorised kernel with it record by record. Keep both in step — a rule changed in one
+compiled kernel with it record by record. Keep both in step — a rule changed in one
 must change in the other, and the property tests will say so if it does not.
 """
 
