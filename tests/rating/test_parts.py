@@ -149,7 +149,7 @@ def test_a_period_rated_in_parts_equals_the_plain_path(
         month = data.draw(
             st.sampled_from(sorted({date(r["start"].year, r["start"].month, 1) for r in records}))
         )
-        run = RunInput(plan, directory, versions, root, paths, month, "Europe/Prague")
+        run = RunInput(plan, directory, versions, root, month, "Europe/Prague")
         with patch.object(partitions, "PART_RECORDS", part_records):
             parts = day_parts(files)
         (root / "run").mkdir()

@@ -1,9 +1,9 @@
-"""The rating kernel's two passes over the records, compiled to machine code with Numba.
+"""The rating kernel's passes over the records, compiled to machine code with Numba.
 
 numpy rated each rule as a separate pass over all records (about 150 of them, each
 reading and writing arrays of millions of elements): the kernel was bound by memory
 traffic, at about 300 ns a record. Here every rule of a record is applied while its
-values sit in registers, in two loops:
+values sit in registers, in two main loops:
 
 * :func:`rate_rows` (record order, independent records): tariff, table, longest prefix
   (a walk down the compiled trie of :mod:`linka.rating.lookup`), local minute of the
@@ -15,7 +15,9 @@ values sit in registers, in two loops:
   minimum charge.
 
 Before them, :func:`place_rows` finds each record's line (by MSISDN and the line's
-service dates in its account's zone), bill period, catalog version and offering.
+service dates in its account's zone), bill period, catalog version and offering, and
+:func:`consumption_order` sorts the records by line and start; :func:`tally` sums a
+rated part by status and tariff.
 
 The arithmetic is the same integer arithmetic the Decimal reference rater
 (:mod:`linka.rating.reference`) is checked against record by record. Products that
@@ -36,6 +38,7 @@ import numba
 import numpy as np
 
 from linka.kernel.money import Rounding
+from linka.rating.localclock import DAY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +49,8 @@ def _compiled(function: F) -> F:
 
 
 def _reader(function: F) -> F:
-    """A helper that reads arrays inside a hot loop: compiled without Numba's runtime.
+    """A helper given arrays inside a hot loop (it may write into them, never allocates):
+    compiled without Numba's runtime.
 
     With the runtime, every call pays the reference counting of the arrays passed
     (lookups were 7 times slower, measured); without it, calls are plain calls.
@@ -61,7 +65,7 @@ PRICE = -1  # status of a record still to be priced (see linka.rating.engine)
 NO_TIER = np.iinfo(np.int64).max
 _POW10 = np.array([10**k for k in range(16)], dtype=np.int64)
 MAX_DIGITS, ROOT_DIGITS, BLOCK_SLOTS = 15, 6, 10  # the trie's layout (linka.rating.lookup)
-_WEEK_S, _MONDAY_S = 7 * 86_400, 3 * 86_400  # 1970-01-01 was a Thursday
+_WEEK_S, _MONDAY_S = 7 * DAY, 3 * DAY  # 1970-01-01 was a Thursday
 _HALF_UP, _DOWN, _UP = (MODE_CODES[r] for r in (Rounding.HALF_UP, Rounding.DOWN, Rounding.UP))
 
 
@@ -377,12 +381,12 @@ def place_rows(
             count = run[low] if number != 0 and line_msisdn[low] == number else 0
         row = none_row
         first_zone = zone[low if count else none_row]
-        day = (epoch + _local_offset(first_zone, epoch, bounds, offsets, sizes)) // 86_400
+        day = (epoch + _local_offset(first_zone, epoch, bounds, offsets, sizes)) // DAY
         for candidate in range(low, low + count):
             candidate_day = day
             if candidate != low:
                 local = epoch + _local_offset(zone[candidate], epoch, bounds, offsets, sizes)
-                candidate_day = local // 86_400
+                candidate_day = local // DAY
             if first_day[candidate] <= candidate_day <= last_day[candidate]:
                 row, day = candidate, candidate_day
                 break

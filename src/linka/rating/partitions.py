@@ -34,7 +34,6 @@ from linka.rating.plan import RatingPlan
 from linka.rating.prepare import Lines, place_records
 from linka.rating.reading import PartReader
 
-Index = npt.NDArray[np.intp]
 Bools = npt.NDArray[np.bool_]
 T = TypeVar("T")
 
@@ -52,7 +51,6 @@ class RunInput:
     directory: pl.DataFrame
     versions: list[tuple[int, date]]
     store_root: Path
-    paths: list[str]
     month: date
     timezone: str
 

@@ -15,12 +15,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linka.rating.compiled import NO_TIER
 from linka.rating.lookup import PrefixIndex
 
 SERVICE_CODES = {"voice": 0, "sms": 1, "data": 2, "other": 3}  # = the store's enum order
 DIRECTION_CODES = {"mo": 0, "mt": 1}
 MICRO_UNITS = 1_000_000
-NO_TIER = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)

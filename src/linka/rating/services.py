@@ -149,7 +149,6 @@ def _rate_period(
             directory=directory,
             versions=[(r.id, r.effective_from) for r in version_rows],
             store_root=store.root,
-            paths=paths,
             month=month,
             timezone=operator_timezone,
         )
