@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from linka.customers.tables import BillingAccountRow, CustomerRow
 from linka.customers.timeline import Interaction, record_interactions
 from linka.kernel.clock import Clock, local_today
 from linka.store.base import Base
+from linka.store.bulk import chunked
 
 BATCH = 5_000
 LOOKUP_CHUNK = 900  # bound parameters per IN query, well under every database's limit
@@ -42,7 +43,6 @@ Progress = Callable[[str, int, int], None]
 RowLabel = Callable[[int | None], str]
 """Names an input row in messages ("line 12 of customers.csv", "row 3")."""
 
-K = TypeVar("K")
 _SYMBOLS = select(BillingAccountRow.variable_symbol, BillingAccountRow.number)
 
 
@@ -68,11 +68,6 @@ class NewCustomer:
     external_ref: str | None = None
     number: str = ""
     id: int = 0
-
-
-def chunked(items: Sequence[K], size: int) -> Iterator[Sequence[K]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def core_table(row_class: type[Base]) -> Table:

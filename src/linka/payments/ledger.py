@@ -10,7 +10,7 @@ entry has a unique ``source`` (``invoice:12``, ``payment:7``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +26,7 @@ from linka.kernel.clock import Clock
 from linka.payments.allocation import after, allocate
 from linka.payments.model import DEBIT_ITEMS, Allocation, EntryKind, OpenItem, PaymentStatus
 from linka.payments.tables import AllocationRow, LedgerEntryRow, PaymentRow
-from linka.store.bulk import bulk_insert, frame_of
+from linka.store.bulk import bulk_insert, chunked, frame_of
 
 ZERO = Decimal(0)
 AMOUNT = pl.Decimal(20, 6)
@@ -44,18 +44,13 @@ class Credit:
     names: int | None = None  # the invoice this money is meant for (a credit note's original)
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
-
-
 def open_items(
     session: Session, account_ids: Sequence[int] | None = None
 ) -> dict[int, list[OpenItem]]:
     """Per account: issued invoices, fees and refunds with something left to pay, oldest
     due first."""
     result: dict[int, list[OpenItem]] = defaultdict(list)
-    for ids in _chunks(account_ids) if account_ids is not None else [None]:
+    for ids in chunked(account_ids, CHUNK) if account_ids is not None else [None]:
         for item in _open_invoices(session, ids) + _open_entries(session, ids):
             result[item.account_id].append(item)
     for items in result.values():
@@ -63,7 +58,7 @@ def open_items(
     return result
 
 
-def _open_invoices(session: Session, ids: list[int] | None) -> list[OpenItem]:
+def _open_invoices(session: Session, ids: Sequence[int] | None) -> list[OpenItem]:
     paid = (
         select(AllocationRow.invoice_id, func.sum(AllocationRow.amount).label("paid"))
         .where(AllocationRow.invoice_id.is_not(None))
@@ -93,7 +88,7 @@ def _open_invoices(session: Session, ids: list[int] | None) -> list[OpenItem]:
     ]
 
 
-def _open_entries(session: Session, ids: list[int] | None) -> list[OpenItem]:
+def _open_entries(session: Session, ids: Sequence[int] | None) -> list[OpenItem]:
     paid = (
         select(AllocationRow.entry_id, func.sum(AllocationRow.amount).label("paid"))
         .where(AllocationRow.entry_id.is_not(None))
@@ -137,7 +132,7 @@ def credits(session: Session, account_ids: Sequence[int]) -> dict[int, list[Cred
         .group_by(AllocationRow.credit_note_id)
         .subquery()
     )
-    for ids in _chunks(account_ids):
+    for ids in chunked(account_ids, CHUNK):
         payments = session.execute(
             select(
                 PaymentRow.id,
@@ -267,7 +262,7 @@ def book_invoices(session: Session, invoice_ids: Sequence[int], clock: Clock) ->
     """Book issued invoices and credit notes into the ledger (once), then let the accounts'
     credit pay them. Returns how many were booked now."""
     rows: list[Any] = []
-    for ids in _chunks(list(invoice_ids)):
+    for ids in chunked(list(invoice_ids), CHUNK):
         rows += session.execute(
             select(
                 InvoiceRow.id,
@@ -317,7 +312,7 @@ def balances(session: Session, account_ids: Sequence[int] | None = None) -> dict
         LedgerEntryRow.account_id
     )
     result: dict[int, Decimal] = {}
-    for ids in _chunks(account_ids) if account_ids is not None else [None]:
+    for ids in chunked(account_ids, CHUNK) if account_ids is not None else [None]:
         chosen = query if ids is None else query.where(LedgerEntryRow.account_id.in_(ids))
         result |= {account_id: Decimal(total) for account_id, total in session.execute(chosen)}
     return result

@@ -10,8 +10,8 @@ so a failure still rolls everything back.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import JSON, Boolean, Date, DateTime, Table, text
@@ -21,6 +21,15 @@ from linka.store.types import Amount, UTCDateTime
 
 COPY_CHUNK_ROWS = 100_000
 _SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S%.6f"
+
+
+K = TypeVar("K")
+
+
+def chunked(items: Sequence[K], size: int) -> Iterator[Sequence[K]]:
+    """``items`` in consecutive slices of ``size`` (bounded IN lists and batches)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _table(target: Any) -> Table:

@@ -25,7 +25,6 @@ from linka.customers.bulk import (
     BATCH,
     Progress,
     RowLabel,
-    chunked,
     core_table,
     existing_values,
     ids_by,
@@ -38,6 +37,7 @@ from linka.customers.model import Actor
 from linka.customers.tables import BillingAccountRow
 from linka.customers.timeline import Interaction, record_interactions
 from linka.kernel.clock import Clock, local_today
+from linka.store.bulk import chunked
 from linka.subscriptions.events import LineCreated
 from linka.subscriptions.identifiers import normalize_iccid, normalize_imsi, parse_msisdn
 from linka.subscriptions.model import INITIAL_STATUSES, LineInteraction, LineSpec, LineStatus

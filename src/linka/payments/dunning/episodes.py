@@ -6,7 +6,7 @@ One query per question for any number of accounts (``IN`` lists in chunks).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,13 +17,9 @@ from linka.customers.tables import BillingAccountRow, CustomerRow
 from linka.payments.dunning.decisions import Episode, Hold
 from linka.payments.dunning.ladder import CLEARED
 from linka.payments.dunning.tables import DunningExemptionRow, DunningStepRow, PaymentPromiseRow
+from linka.store.bulk import chunked
 
 CHUNK = 5_000
-
-
-def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class AccountFacts:
 
 def load_accounts(session: Session, account_ids: Sequence[int]) -> dict[int, AccountFacts]:
     result: dict[int, AccountFacts] = {}
-    for ids in chunks(sorted(set(account_ids))):
+    for ids in chunked(sorted(set(account_ids)), CHUNK):
         rows = session.execute(
             select(
                 BillingAccountRow.id,
@@ -88,7 +84,7 @@ def latest_episodes(
         DunningStepRow.account_id, func.max(DunningStepRow.episode_start).label("start")
     ).group_by(DunningStepRow.account_id)
     rows: list[DunningStepRow] = []
-    for ids in chunks(account_ids) if account_ids is not None else [None]:
+    for ids in chunked(account_ids, CHUNK) if account_ids is not None else [None]:
         chosen = latest if ids is None else latest.where(DunningStepRow.account_id.in_(ids))
         last = chosen.subquery()
         rows += session.scalars(
@@ -117,7 +113,7 @@ def load_holds(
     """(promises, exemptions) per account that are in force on ``on`` or later."""
     promises: dict[int, list[Hold]] = defaultdict(list)
     exemptions: dict[int, list[Hold]] = defaultdict(list)
-    for ids in chunks(account_ids) if account_ids is not None else [None]:
+    for ids in chunked(account_ids, CHUNK) if account_ids is not None else [None]:
         query = select(PaymentPromiseRow).where(PaymentPromiseRow.pay_by >= on)
         if ids is not None:
             query = query.where(PaymentPromiseRow.account_id.in_(ids))
@@ -138,7 +134,7 @@ def load_holds(
 def steps_of(session: Session, account_ids: Sequence[int]) -> list[DunningStepRow]:
     """Every step of the accounts, newest episode first, in order within each."""
     rows: list[DunningStepRow] = []
-    for ids in chunks(account_ids):
+    for ids in chunked(account_ids, CHUNK):
         rows += session.scalars(select(DunningStepRow).where(DunningStepRow.account_id.in_(ids)))
     return sorted(rows, key=lambda r: (r.account_id, -r.episode_start.toordinal(), r.id))
 

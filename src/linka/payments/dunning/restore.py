@@ -29,9 +29,9 @@ from linka.engagement.model import MessageChannel
 from linka.kernel.clock import Clock
 from linka.payments.dunning.decisions import AccountState, Verdict, decide
 from linka.payments.dunning.episodes import (
+    CHUNK,
     AccountFacts,
     EpisodeState,
-    chunks,
     latest_episodes,
     load_accounts,
 )
@@ -41,6 +41,7 @@ from linka.payments.dunning.tables import DunningLineRow, DunningStepRow
 from linka.payments.dunning.writes import LineMove, Notice, insert_steps, move_lines, write_notices
 from linka.payments.ledger import open_items
 from linka.settings import Settings
+from linka.store.bulk import chunked
 from linka.subscriptions.model import LineStatus
 from linka.subscriptions.tables import LineRow
 
@@ -82,7 +83,7 @@ def lines_to_move(lines: Sequence[LineRow], action: LineAction) -> list[LineRow]
 def restorable(session: Session, account_ids: Sequence[int]) -> dict[int, list[RestorePlan]]:
     """Per account: the lines dunning moved and has not restored, with where they go back."""
     rows: list[tuple[DunningLineRow, int, LineRow]] = []
-    for ids in chunks(sorted(set(account_ids))):
+    for ids in chunked(sorted(set(account_ids)), CHUNK):
         rows += [
             (moved, account_id, line)
             for moved, account_id, line in session.execute(

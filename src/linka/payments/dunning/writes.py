@@ -25,9 +25,9 @@ from linka.engagement.model import MessageStatus
 from linka.engagement.services import OUTBOX
 from linka.engagement.tables import OutboxMessageRow
 from linka.kernel.clock import Clock
-from linka.payments.dunning.episodes import AccountFacts, chunks
+from linka.payments.dunning.episodes import AccountFacts
 from linka.payments.dunning.tables import DunningLineRow, DunningStepRow
-from linka.store.bulk import reserve_ids
+from linka.store.bulk import chunked, reserve_ids
 from linka.subscriptions.model import LineStatus
 from linka.subscriptions.statuses import StatusMove, StatusMoved, change_line_statuses
 from linka.subscriptions.tables import LineRow
@@ -54,7 +54,7 @@ def insert_steps(session: Session, rows: Sequence[dict[str, Any]]) -> dict[StepK
     returned keys are this run's to act on.
     """
     stored: set[StepKey] = set()
-    for ids in chunks(sorted({row["account_id"] for row in rows})):
+    for ids in chunked(sorted({row["account_id"] for row in rows}), CHUNK):
         stored |= {
             (account_id, start, step)
             for account_id, start, step in session.execute(

@@ -44,6 +44,7 @@ from linka.payments.sepa.pain import (
     write_file,
 )
 from linka.payments.sepa.tables import DirectDebitRow, MandateRow
+from linka.store.bulk import chunked
 
 SUBMITTED = "submitted"
 RETURNED = "returned"
@@ -220,11 +221,9 @@ def export_collections(
             if candidate.mandate.first_collected_on is None
         }
     )
-    for start in range(0, len(first), CHUNK):
+    for ids in chunked(first, CHUNK):
         session.execute(
-            update(MandateRow)
-            .where(MandateRow.id.in_(first[start : start + CHUNK]))
-            .values(first_collected_on=on)
+            update(MandateRow).where(MandateRow.id.in_(ids)).values(first_collected_on=on)
         )
     session.flush()
     return [

@@ -35,7 +35,7 @@ from linka.payments.sepa.pain import (
     write_file,
 )
 from linka.payments.sepa.tables import RefundRow
-from linka.store.bulk import reserve_ids
+from linka.store.bulk import chunked, reserve_ids
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,9 @@ def export_refunds(
             document.add_payment(payment)
         documents.append((currency, str(document.msg_id), export_document(document), refunds))
     for _, message_id, _, refunds in documents:
-        ids = [refund.id for refund in refunds]
-        for start in range(0, len(ids), CHUNK):
+        for ids in chunked([refund.id for refund in refunds], CHUNK):
             session.execute(
-                update(RefundRow)
-                .where(RefundRow.id.in_(ids[start : start + CHUNK]))
-                .values(batch_id=message_id)
+                update(RefundRow).where(RefundRow.id.in_(ids)).values(batch_id=message_id)
             )
     session.flush()
     return [
