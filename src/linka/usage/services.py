@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from linka.kernel.clock import Clock
+from linka.kernel.memory import cycle_collector_paused
 from linka.store.bulk import bulk_insert
 from linka.usage.earlier import EarlierIds
 from linka.usage.errors import UsageImportError
@@ -75,6 +76,7 @@ def _result(batch: UsageBatchRow, already: bool) -> ImportResult:
     )
 
 
+@cycle_collector_paused()  # the import makes no cycles; see linka.kernel.memory
 def import_usage(
     session: Session,
     store: UsageStore,

@@ -35,10 +35,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from linka.usage.formats.csvlines import Layout, sniff_column_counts
-from linka.usage.formats.parsed import Options, Parsed, split, with_integers
+from linka.usage.formats import compiled
+from linka.usage.formats.csvlines import FIRST, BlockRows, Layout, sniff_column_counts
+from linka.usage.formats.parsed import REJECT_COLUMNS, Options, Parsed, split, with_integers
 from linka.usage.formats.stream import CsvStream, collect
 from linka.usage.localtime import localise, parse_naive, time_error
 from linka.usage.numbers import NumberPlan, e164_expr, rule_text
@@ -91,24 +95,120 @@ def detect_width(path: Path) -> int:
     return 18  # nothing recognisable: every line will be a malformed reject
 
 
-def stream(path: Path, options: AsteriskOptions | None = None) -> CsvStream:
-    """The file as a stream of parts (blocks of lines), for the import."""
+def stream(path: Path, options: AsteriskOptions | None = None, *, fast: bool = True) -> CsvStream:
+    """The file as a stream of parts (blocks of lines), for the import.
+
+    ``fast=False`` reads every value with Polars string functions, the way the rows
+    the compiled readers are not certain of are read (tests compare the two).
+    """
     options = options or AsteriskOptions()
     source = options.source_or(NAME)
     width = detect_width(path)
     wanted = [*NEEDED, *(["uniqueid"] if width >= 17 else HASHED_EXTRA)]
     include = [COLUMNS.index(name) for name in wanted]
 
-    def process(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        records, detail = _normalise(_with_record_id(frame), options)
-        return split(records, detail)
+    def process(rows: BlockRows) -> tuple[pl.DataFrame, pl.DataFrame]:
+        if fast and "uniqueid" in rows.table.column_names:
+            return _process_compiled(rows, options)
+        return _process(rows.frame, options)
 
     constants = {"source": source, "service": UsageService.VOICE.value, "direction": "mo"}
     return CsvStream(path, source, Layout(width, include, wanted), process, constants)
 
 
-def parse(path: Path, options: AsteriskOptions | None = None) -> Parsed:
-    return collect(stream(path, options))
+def parse(path: Path, options: AsteriskOptions | None = None, *, fast: bool = True) -> Parsed:
+    return collect(stream(path, options, fast=fast))
+
+
+def _process(frame: pl.DataFrame, options: AsteriskOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    records, detail = _normalise(_with_record_id(frame), options)
+    return split(records, detail)
+
+
+def _process_compiled(
+    rows: BlockRows, options: AsteriskOptions
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows whose values the compiled readers (:mod:`linka.usage.formats.compiled`) are
+    certain of become records directly; the others (rejects, unusual forms, a DST-gap
+    time refused) go through :func:`_process` and are merged back in line order."""
+    table, plan = rows.table, options.plan()
+    src, src_state = compiled.numbers(table["src"], plan)
+    dst, dst_state = compiled.numbers(table["dst"], plan)
+    times = {name: compiled.times(table[name]) for name in TIMES}
+    dur_state = compiled.counts(table["duration"])[1]
+    bill, bill_state = compiled.counts(table["billsec"])
+    certain = (
+        (src_state == compiled.OK)
+        & (dst_state == compiled.OK)
+        & (times["start"][1] == compiled.OK)
+        & (times["answer"][1] != compiled.OTHER)
+        & (times["end"][1] != compiled.OTHER)
+        & (dur_state == compiled.OK)
+        & (bill_state == compiled.OK)
+        & (bill <= MAX_SECONDS)
+        & pc.greater(pc.binary_length(table["uniqueid"]), 0).to_numpy()
+    )
+    if rows.blank is not None:
+        certain &= ~rows.blank
+    keep = np.flatnonzero(certain)
+
+    def naive(name: str) -> pa.Array:
+        values, state = times[name]
+        return pa.array(values[keep], pa.timestamp("us"), mask=state[keep] == compiled.EMPTY)
+
+    work = pl.from_arrow(
+        pa.table(
+            {
+                "record_id": table["uniqueid"].take(keep),
+                "src": src[keep],
+                "dst": dst[keep],
+                **{f"{name}_naive": naive(name) for name in TIMES},
+                "bill": bill[keep],
+                "answered": compiled.equal(table["disposition"], "ANSWERED")[keep],
+                "line": rows.numbers[keep],
+            }
+        )
+    )
+    assert isinstance(work, pl.DataFrame)
+    tz = "UTC" if options.usegmtime else options.timezone
+    utc = {f"{name}_naive": f"{name}_utc" for name in TIMES}
+    work = localise(work, utc, tz, options.nonexistent)
+    shifted = options.nonexistent == "shift"
+    refused = pl.any_horizontal(
+        pl.col(f"{name}_naive").is_not_null() & pl.col(f"{name}_utc").is_null()
+        for name in TIMES
+        if name != "end" or not shifted
+    )  # a DST-gap time with nonexistent="reject": the Polars path words the reject
+    lost = work.get_column("line").filter(work.select(refused).to_series())
+    if lost.len():
+        certain[keep[np.isin(rows.numbers[keep], lost.to_numpy())]] = False
+        work = work.filter(~refused)
+    answered = pl.col("answered") & pl.col("answer_utc").is_not_null()
+    records = work.select(
+        "record_id",
+        pl.col("src").alias("line_msisdn"),
+        pl.col("src").alias("a_number"),
+        pl.col("dst").alias("b_number"),
+        pl.when(answered).then(pl.col("answer_utc")).otherwise(pl.col("start_utc")).alias("start"),
+        pl.when(answered & (pl.col("bill") > 0))
+        .then(pl.col("bill"))
+        .otherwise(0)
+        .cast(pl.Int32)
+        .alias("duration_s"),
+        pl.lit(0, dtype=pl.Int64).alias("volume_up"),
+        pl.lit(0, dtype=pl.Int64).alias("volume_down"),
+        "line",
+    )
+    others = ~certain if rows.blank is None else ~certain & ~rows.blank
+    if not others.any():
+        return records, pl.DataFrame(schema=REJECT_COLUMNS)
+    uncertain = np.flatnonzero(others)
+    frame = pl.from_arrow(table.take(uncertain).drop_columns([FIRST]))
+    assert isinstance(frame, pl.DataFrame)
+    accepted, rejected = _process(
+        frame.with_columns(pl.Series("line", rows.numbers[uncertain], dtype=pl.Int64)), options
+    )
+    return pl.concat([records, accepted]).sort("line"), rejected
 
 
 def _with_record_id(frame: pl.DataFrame) -> pl.DataFrame:

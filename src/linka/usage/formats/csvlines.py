@@ -35,12 +35,15 @@ import csv
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 SNIFF_BYTES = 64 * 1024
@@ -110,12 +113,42 @@ class BufferPool:
 
 @dataclass
 class BlockRows:
-    """One block parsed: the wanted columns (strings) and ``line``, the line in the file."""
+    """One block parsed: the wanted columns as Arrow strings, each row's line in the file.
 
-    frame: pl.DataFrame
+    Blank rows (an empty first column and empty wanted values) are not records; they are
+    still in ``table`` and left out of ``frame`` and ``read``.
+    """
+
+    table: pa.Table  # the first column and the wanted ones (large strings)
+    numbers: npt.NDArray[np.int64]  # the line of each row of ``table``
     malformed: list[BadLine]
     lines: int  # physical lines in the block (the next block starts after them)
-    read: int  # records: lines that are not blank
+
+    @cached_property
+    def blank(self) -> npt.NDArray[np.bool_] | None:
+        """Which rows are blank (None: none is, the common case)."""
+        first = self.table.column(0)
+        if self.table.num_rows == 0 or pc.min(pc.binary_length(first)).as_py():
+            return None
+        blank = np.ones(self.table.num_rows, dtype=bool)
+        for name in self.table.column_names:
+            blank &= pc.equal(pc.binary_length(self.table[name]), 0).to_numpy()
+        return blank if blank.any() else None
+
+    @property
+    def read(self) -> int:
+        """Records: rows that are not blank, and malformed lines."""
+        blank = 0 if self.blank is None else int(np.count_nonzero(self.blank))
+        return int(self.table.num_rows) - blank + len(self.malformed)
+
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        """The wanted columns as Polars strings and ``line``, without blank rows."""
+        names = [name for name in self.table.column_names if name != FIRST]
+        frame = pl.from_arrow(self.table.select(names), rechunk=False)
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.with_columns(pl.Series("line", self.numbers, dtype=pl.Int64))
+        return frame if self.blank is None else frame.filter(pl.Series(~self.blank))
 
 
 @dataclass(frozen=True)
@@ -231,10 +264,10 @@ def parse_block(block: Block, layout: Layout) -> BlockRows:
         rows = _line_by_line(block.data, layout)
     shift = block.first_line - 1
     return BlockRows(
-        rows.frame.with_columns(pl.col("line") + shift),
+        rows.table,
+        rows.numbers + shift,
         [BadLine(bad.line + shift, bad.detail, bad.raw) for bad in rows.malformed],
         rows.lines,
-        rows.read,
     )
 
 
@@ -286,13 +319,9 @@ def _numbered(block: Block, layout: Layout) -> BlockRows:
     if skipped:
         present = np.ones(lines, dtype=bool)
         present[np.fromiter(skipped, dtype=np.int64) - 1] = False
-        numbers = pl.Series("line", np.flatnonzero(present) + first, dtype=pl.Int64)
+        numbers = np.flatnonzero(present) + first
     else:
-        numbers = pl.int_range(first, first + lines, eager=True, dtype=pl.Int64).alias("line")
-    frame = pl.from_arrow(table, rechunk=False)
-    assert isinstance(frame, pl.DataFrame)
-    del table
-    frame = _drop_blank(frame.with_columns(numbers), layout.names)
+        numbers = np.arange(first, first + lines, dtype=np.int64)
     malformed = [
         BadLine(
             number + first - 1, _width_detail(text, actual, layout.width, layout.escape_char), text
@@ -300,7 +329,7 @@ def _numbered(block: Block, layout: Layout) -> BlockRows:
         for number, (actual, text) in sorted(skipped.items())
         if text.strip()
     ]
-    return BlockRows(frame.drop(FIRST), malformed, lines, frame.height + len(malformed))
+    return BlockRows(table, numbers.astype(np.int64), malformed, lines)
 
 
 def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
@@ -326,22 +355,19 @@ def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
         invalid[row.number or 0] = row.actual_columns
         return "skip"
 
-    frame = pl.DataFrame(schema={**dict.fromkeys(layout.names, pl.String), "line": pl.Int64})
+    columns = list(dict.fromkeys([FIRST, *layout.names]))
+    table = pa.table({name: pa.array([], pa.large_string()) for name in columns})
+    kept: list[int] = []
     if good:
         buffer = pa.py_buffer(b"\n".join(good) + b"\n")
-        table = pacsv.read_csv(buffer, *_options(layout, on_invalid))
+        table = pacsv.read_csv(buffer, *_options(layout, on_invalid)).select(columns)
         kept = [n for index, n in enumerate(numbers, start=1) if index not in invalid]
         for index, actual in invalid.items():
             raw_text = good[index - 1].decode("utf-8", "replace")
             detail = f"{actual} columns, expected {layout.width}"
             malformed.append(BadLine(numbers[index - 1], detail, raw_text))
-        parsed = pl.from_arrow(table)
-        assert isinstance(parsed, pl.DataFrame)
-        parsed = parsed.with_columns(pl.Series("line", kept, dtype=pl.Int64))
-        frame = _drop_blank(parsed, layout.names).drop(FIRST)
     malformed.sort(key=lambda bad: bad.line)
-    read = len(numbers) - len(invalid) + len(malformed)
-    return BlockRows(frame, malformed, len(pieces), read)
+    return BlockRows(table, np.array(kept, dtype=np.int64), malformed, len(pieces))
 
 
 def count_lines(data: memoryview, scratch: np.ndarray | None = None) -> int:
@@ -393,11 +419,3 @@ def _unbalanced(text: bytes, escape_char: str | None) -> bool:
     if escape_char:
         text = text.replace(escape_char.encode() * 2, b"").replace(escape_char.encode() + b'"', b"")
     return text.count(b'"') % 2 == 1
-
-
-def _drop_blank(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
-    """An empty line parses as a row of empty strings; it is not a record."""
-    if not (frame.get_column(FIRST) == "").any():
-        return frame  # the common case: no copy
-    blank = pl.all_horizontal([pl.col(name) == "" for name in dict.fromkeys([FIRST, *names])])
-    return frame.filter(~blank)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from linka.usage.formats.csvlines import Layout
+from linka.usage.formats.csvlines import BlockRows, Layout
 from linka.usage.formats.parsed import Options, Parsed, split, with_integers
 from linka.usage.formats.stream import CsvStream, collect
 from linka.usage.localtime import localise, parse_naive, time_error
@@ -77,8 +77,8 @@ def stream(path: Path, options: FreeswitchOptions | None = None) -> CsvStream:
     options = options or FreeswitchOptions()
     source = options.source_or(NAME)
 
-    def process(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        records, detail = _normalise(frame, options)
+    def process(rows: BlockRows) -> tuple[pl.DataFrame, pl.DataFrame]:
+        records, detail = _normalise(rows.frame, options)
         return split(records, detail)
 
     layout = Layout(len(COLUMNS), [COLUMNS.index(name) for name in NEEDED], NEEDED)

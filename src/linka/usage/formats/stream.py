@@ -35,6 +35,7 @@ import pyarrow as pa
 from linka.usage.formats import csvlines
 from linka.usage.formats.csvlines import (
     Block,
+    BlockRows,
     BufferPool,
     Layout,
     parse_block,
@@ -55,9 +56,9 @@ THREADS = max(1, min(4, os.cpu_count() or 1))
 REJECT_FRAME_SCHEMA = pl.Schema(
     {"raw_ref": pl.String, "reason": pl.String, "detail": pl.String, "raw": pl.String}
 )
-Process = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]]
-"""A format's normalisation of one block: columns + ``line`` → (accepted fields + ``line``,
-rejected ``line, reason, detail``), as :func:`linka.usage.formats.parsed.split` returns."""
+Process = Callable[[BlockRows], tuple[pl.DataFrame, pl.DataFrame]]
+"""A format's normalisation of one block: its rows → (accepted fields + ``line``, rejected
+``line, reason, detail``), as :func:`linka.usage.formats.parsed.split` returns."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -210,7 +211,7 @@ class CsvStream(RecordStream):
         """Parse and normalise one block (on a worker thread)."""
         assert block.data is not None
         rows = parse_block(block, self.layout)
-        accepted, rejected = self.process(rows.frame)
+        accepted, rejected = self.process(rows)
         records = record_frame(accepted, self.path.name, self.constants)
         rejects = _NO_REJECTS
         if rows.malformed or rejected.height:
