@@ -33,7 +33,6 @@ MAX_COUNT_DIGITS = 18  # below 2**63
 MIN_YEAR, MAX_YEAR = 1900, 2199  # other years take the Polars path
 _US_PER_S = 1_000_000
 _ZERO, _NINE = 48, 57
-_TIME_SHAPE = np.frombuffer(b"0000-00-00 00:00:00", dtype=np.uint8) == ord("0")  # digit slots
 
 F = TypeVar("F", bound=Callable[..., Any])
 States = npt.NDArray[np.int8]
@@ -76,39 +75,43 @@ def _month_days(year: int, month: int) -> int:
 
 
 @_compiled
-def parse_times(offsets: Any, data: Any, shape: Any, out: Any, state: Any) -> None:
+def _pair(data: Any, at: int) -> int:
+    """The two digits at ``at`` as a number (-1: not two digits)."""
+    high, low = np.int64(data[at]) - _ZERO, np.int64(data[at + 1]) - _ZERO
+    if high < 0 or high > 9 or low < 0 or low > 9:
+        return -1
+    return high * 10 + low
+
+
+@_compiled
+def parse_times(offsets: Any, data: Any, out: Any, state: Any) -> None:
     """``YYYY-MM-DD HH:MM:SS`` → naive microseconds since 1970 (local wall time)."""
     for row in range(len(out)):
         begin, end = offsets[row], offsets[row + 1]
         out[row] = 0
-        if end == begin:
-            state[row] = EMPTY
-            continue
-        state[row] = OTHER
+        state[row] = OTHER if end > begin else EMPTY
         if end - begin != 19:
             continue
-        fits = True
-        for k in range(19):
-            byte = data[begin + k]
-            if shape[k] != (_ZERO <= byte <= _NINE):
-                fits = False
-                break
-        if not fits or data[begin + 4] != 45 or data[begin + 7] != 45 or data[begin + 10] != 32:
-            continue
+        if data[begin + 4] != 45 or data[begin + 7] != 45 or data[begin + 10] != 32:
+            continue  # - - space
         if data[begin + 13] != 58 or data[begin + 16] != 58:
+            continue  # : :
+        century, year = _pair(data, begin), _pair(data, begin + 2)
+        month, day = _pair(data, begin + 5), _pair(data, begin + 8)
+        hour, minute, second = (
+            _pair(data, begin + 11),
+            _pair(data, begin + 14),
+            _pair(data, begin + 17),
+        )
+        if century < 0 or year < 0 or hour < 0 or minute < 0 or second < 0:
             continue
-        year = _digits(data, begin, begin + 4)
-        month = _digits(data, begin + 5, begin + 7)
-        day = _digits(data, begin + 8, begin + 10)
-        hour = _digits(data, begin + 11, begin + 13)
-        minute = _digits(data, begin + 14, begin + 16)
-        second = _digits(data, begin + 17, begin + 19)
+        year += century * 100
         if year < MIN_YEAR or year > MAX_YEAR or month < 1 or month > 12 or day < 1:
             continue
         if day > _month_days(year, month) or hour > 23 or minute > 59 or second > 59:
             continue
         days = _days_from_civil(year, month, day)
-        out[row] = ((days * 24 + hour) * 60 + minute) * 60 * _US_PER_S + second * _US_PER_S
+        out[row] = (((days * 24 + hour) * 60 + minute) * 60 + second) * _US_PER_S
         state[row] = OK
 
 
@@ -197,7 +200,7 @@ def times(column: pa.ChunkedArray) -> tuple[Values, States]:
     for at, chunk in _chunks(column):
         offsets, data = string_buffers(chunk)
         end = at + len(chunk)
-        parse_times(offsets, data, _TIME_SHAPE, out[at:end], state[at:end])
+        parse_times(offsets, data, out[at:end], state[at:end])
     return out, state
 
 
