@@ -77,7 +77,7 @@ def _month_days(year: int, month: int) -> int:
 @_compiled
 def _pair(data: Any, at: int) -> int:
     """The two digits at ``at`` as a number (-1: not two digits)."""
-    high, low = np.int64(data[at]) - _ZERO, np.int64(data[at + 1]) - _ZERO
+    high, low = int(data[at]) - _ZERO, int(data[at + 1]) - _ZERO
     if high < 0 or high > 9 or low < 0 or low > 9:
         return -1
     return high * 10 + low
