@@ -24,6 +24,10 @@ Normalisation:
   18/21-column files only a row with an empty ``uniqueid`` needs it, and the channel
   columns are not read there to keep the fast path lean.
 
+Values are read by the compiled readers of :mod:`linka.usage.formats.compiled` where they
+are certain; a row with any value they do not claim is normalised by the Polars
+expressions below, which decide it exactly as if no compiled reader existed.
+
 Checks in this order, the first failing one is the reject reason: ``bad_timestamp``
 (start, answer, end), ``bad_duration`` (duration or billsec not a non-negative integer),
 ``bad_number`` (src, then dst).
