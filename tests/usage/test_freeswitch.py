@@ -78,3 +78,15 @@ def test_strict_hangup_cause_rule(tmp_path: Path) -> None:
     path.write_text(row("a") + "\n" + row("b", cause="ALLOTTED_TIMEOUT") + "\n")
     parsed = parse(path, FreeswitchOptions(charged_causes=frozenset({"NORMAL_CLEARING"})))
     assert parsed.table.column("duration_s").to_pylist() == [60, 0]
+
+
+def test_billsec_out_of_range_is_a_reject(tmp_path: Path) -> None:
+    # given an answered call whose billsec does not fit 32 bits
+    path = tmp_path / "Master.csv"
+    path.write_text(row("a", billsec="2147483648") + "\n" + row("b") + "\n")
+    # when parsed, with and without the compiled readers
+    for fast in (True, False):
+        parsed = parse(path, fast=fast)
+        # then that record is a bad_duration reject and the file goes on
+        assert [r.reason for r in parsed.rejects] == [RejectReason.BAD_DURATION]
+        assert parsed.table.column("record_id").to_pylist() == ["b"]

@@ -39,14 +39,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from linka.usage.formats import compiled
-from linka.usage.formats.csvlines import FIRST, BlockRows, Layout, sniff_column_counts
-from linka.usage.formats.parsed import REJECT_COLUMNS, Options, Parsed, split, with_integers
+from linka.usage.formats.certain import Columns, certain_rows
+from linka.usage.formats.csvlines import BlockRows, Layout, sniff_column_counts
+from linka.usage.formats.parsed import Options, Parsed, split, with_integers
 from linka.usage.formats.stream import CsvStream, collect
 from linka.usage.localtime import localise, parse_naive, time_error
 from linka.usage.numbers import NumberPlan, e164_expr, rule_text
@@ -79,10 +76,18 @@ COLUMNS = (
     "sequence",
 )
 MAX_SECONDS = 2**31 - 1
+INT64_MAX = 2**63 - 1
 TIMES = ("start", "answer", "end")
 NEEDED = ("src", "dst", "start", "answer", "end", "duration", "billsec", "disposition")
 HASHED_EXTRA = ("channel", "dstchannel")
 HASHED = (*NEEDED, *HASHED_EXTRA)  # the content behind record_id when there is no uniqueid
+COMPILED_COLUMNS = Columns(
+    numbers=("src", "dst"),
+    times=TIMES,
+    counts={"duration": INT64_MAX, "billsec": MAX_SECONDS},
+    id="uniqueid",
+    texts=("disposition",),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,70 +137,19 @@ def _process(frame: pl.DataFrame, options: AsteriskOptions) -> tuple[pl.DataFram
 def _process_compiled(
     rows: BlockRows, options: AsteriskOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows whose values the compiled readers (:mod:`linka.usage.formats.compiled`) are
-    certain of become records directly; the others (rejects, unusual forms, a DST-gap
-    time refused) go through :func:`_process` and are merged back in line order."""
-    table, plan = rows.table, options.plan()
-    src, src_state = compiled.numbers(table["src"], plan)
-    dst, dst_state = compiled.numbers(table["dst"], plan)
-    times = {name: compiled.times(table[name]) for name in TIMES}
-    dur_state = compiled.counts(table["duration"])[1]
-    bill, bill_state = compiled.counts(table["billsec"])
-    certain = (
-        (src_state == compiled.OK)
-        & (dst_state == compiled.OK)
-        & (times["start"][1] == compiled.OK)
-        & (times["answer"][1] != compiled.OTHER)
-        & (times["end"][1] != compiled.OTHER)
-        & (dur_state == compiled.OK)
-        & (bill_state == compiled.OK)
-        & (bill <= MAX_SECONDS)
-        & pc.greater(pc.binary_length(table["uniqueid"]), 0).to_numpy()
-    )
-    if rows.blank is not None:
-        certain &= ~rows.blank
-    keep = np.flatnonzero(certain)
-
-    def naive(name: str) -> pa.Array:
-        values, state = times[name]
-        return pa.array(values[keep], pa.timestamp("us"), mask=state[keep] == compiled.EMPTY)
-
-    work = pl.from_arrow(
-        pa.table(
-            {
-                "record_id": table["uniqueid"].take(keep),
-                "src": src[keep],
-                "dst": dst[keep],
-                **{f"{name}_naive": naive(name) for name in TIMES},
-                "bill": bill[keep],
-                "answered": compiled.equal(table["disposition"], "ANSWERED")[keep],
-                "line": rows.numbers[keep],
-            }
-        )
-    )
-    assert isinstance(work, pl.DataFrame)
+    """The rows the compiled readers are certain of become records here; the others go
+    through :func:`_process` (see :mod:`linka.usage.formats.certain`)."""
     tz = "UTC" if options.usegmtime else options.timezone
-    utc = {f"{name}_naive": f"{name}_utc" for name in TIMES}
-    work = localise(work, utc, tz, options.nonexistent)
-    shifted = options.nonexistent == "shift"
-    refused = pl.any_horizontal(
-        pl.col(f"{name}_naive").is_not_null() & pl.col(f"{name}_utc").is_null()
-        for name in TIMES
-        if name != "end" or not shifted
-    )  # a DST-gap time with nonexistent="reject": the Polars path words the reject
-    lost = work.get_column("line").filter(work.select(refused).to_series())
-    if lost.len():
-        certain[keep[np.isin(rows.numbers[keep], lost.to_numpy())]] = False
-        work = work.filter(~refused)
-    answered = pl.col("answered") & pl.col("answer_utc").is_not_null()
-    records = work.select(
-        "record_id",
+    certain = certain_rows(rows, COMPILED_COLUMNS, options.plan(), tz, options.nonexistent)
+    answered = (pl.col("disposition") == "ANSWERED") & pl.col("answer_utc").is_not_null()
+    records = certain.frame.select(
+        pl.col("uniqueid").alias("record_id"),
         pl.col("src").alias("line_msisdn"),
         pl.col("src").alias("a_number"),
         pl.col("dst").alias("b_number"),
         pl.when(answered).then(pl.col("answer_utc")).otherwise(pl.col("start_utc")).alias("start"),
-        pl.when(answered & (pl.col("bill") > 0))
-        .then(pl.col("bill"))
+        pl.when(answered & (pl.col("billsec") > 0))
+        .then(pl.col("billsec"))
         .otherwise(0)
         .cast(pl.Int32)
         .alias("duration_s"),
@@ -203,16 +157,7 @@ def _process_compiled(
         pl.lit(0, dtype=pl.Int64).alias("volume_down"),
         "line",
     )
-    others = ~certain if rows.blank is None else ~certain & ~rows.blank
-    if not others.any():
-        return records, pl.DataFrame(schema=REJECT_COLUMNS)
-    uncertain = np.flatnonzero(others)
-    frame = pl.from_arrow(table.take(uncertain).drop_columns([FIRST]))
-    assert isinstance(frame, pl.DataFrame)
-    accepted, rejected = _process(
-        frame.with_columns(pl.Series("line", rows.numbers[uncertain], dtype=pl.Int64)), options
-    )
-    return pl.concat([records, accepted]).sort("line"), rejected
+    return certain.merged(records, lambda frame: _process(frame, options))
 
 
 def _with_record_id(frame: pl.DataFrame) -> pl.DataFrame:

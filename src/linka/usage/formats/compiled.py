@@ -160,20 +160,6 @@ def parse_numbers(offsets: Any, data: Any, plan: Any, out: Any, state: Any) -> N
         state[row] = OK
 
 
-@_compiled
-def equal_texts(offsets: Any, data: Any, text: Any, out: Any) -> None:
-    """Whether each value is exactly ``text``."""
-    size = len(text)
-    for row in range(len(out)):
-        begin, end = offsets[row], offsets[row + 1]
-        same = end - begin == size
-        k = 0
-        while same and k < size:
-            same = data[begin + k] == text[k]
-            k += 1
-        out[row] = same
-
-
 def string_buffers(array: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
     """The offsets (one per value and one more) and bytes of a large_string array."""
     if array.type != pa.large_string() or array.null_count:
@@ -219,12 +205,3 @@ def numbers(column: pa.ChunkedArray, plan: NumberPlan) -> tuple[Values, States]:
         offsets, data = string_buffers(chunk)
         parse_numbers(offsets, data, rules, out[at : at + len(chunk)], state[at : at + len(chunk)])
     return out, state
-
-
-def equal(column: pa.ChunkedArray, text: str) -> npt.NDArray[np.bool_]:
-    out = np.empty(len(column), np.bool_)
-    wanted = np.frombuffer(text.encode(), dtype=np.uint8)
-    for at, chunk in _chunks(column):
-        offsets, data = string_buffers(chunk)
-        equal_texts(offsets, data, wanted, out[at : at + len(chunk)])
-    return out

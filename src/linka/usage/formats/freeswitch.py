@@ -16,6 +16,8 @@ read_codec, write_codec``. Stamps are ``%Y-%m-%d %H:%M:%S`` in the switch's loca
 ``record_id`` is the leg's ``uuid``; the record starts at answer when answered, else at
 start. Numbers: ``caller_id_number`` is the line (``line_msisdn``, ``a_number``),
 ``destination_number`` the ``b_number``, by the rules of :mod:`linka.usage.numbers`.
+Values are read by the compiled readers where they are certain
+(:mod:`linka.usage.formats.certain`); every other row by the Polars expressions below.
 Operators with a customised template use the ``generic`` format with a column map.
 """
 
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
+from linka.usage.formats.certain import Columns, certain_rows
 from linka.usage.formats.csvlines import BlockRows, Layout
 from linka.usage.formats.parsed import Options, Parsed, split, with_integers
 from linka.usage.formats.stream import CsvStream, collect
@@ -65,6 +68,13 @@ NEEDED = (
 )
 STAMPS = ("start_stamp", "answer_stamp", "end_stamp")
 MAX_SECONDS = 2**31 - 1
+COMPILED_COLUMNS = Columns(
+    numbers=("caller_id_number", "destination_number"),
+    times=STAMPS,
+    counts={"duration": MAX_SECONDS, "billsec": MAX_SECONDS},
+    id="uuid",
+    texts=("hangup_cause",),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,22 +82,57 @@ class FreeswitchOptions(Options):
     charged_causes: frozenset[str] | None = None  # None: any cause; see the module docstring
 
 
-def stream(path: Path, options: FreeswitchOptions | None = None) -> CsvStream:
-    """The file as a stream of parts (blocks of lines), for the import."""
+def stream(path: Path, options: FreeswitchOptions | None = None, *, fast: bool = True) -> CsvStream:
+    """The file as a stream of parts (blocks of lines), for the import; ``fast=False``
+    reads every value with Polars string functions (tests compare the two)."""
     options = options or FreeswitchOptions()
     source = options.source_or(NAME)
 
     def process(rows: BlockRows) -> tuple[pl.DataFrame, pl.DataFrame]:
-        records, detail = _normalise(rows.frame, options)
-        return split(records, detail)
+        if fast:
+            return _process_compiled(rows, options)
+        return split(*_normalise(rows.frame, options))
 
     layout = Layout(len(COLUMNS), [COLUMNS.index(name) for name in NEEDED], NEEDED)
     constants = {"source": source, "service": UsageService.VOICE.value, "direction": "mo"}
     return CsvStream(path, source, layout, process, constants)
 
 
-def parse(path: Path, options: FreeswitchOptions | None = None) -> Parsed:
-    return collect(stream(path, options))
+def parse(path: Path, options: FreeswitchOptions | None = None, *, fast: bool = True) -> Parsed:
+    return collect(stream(path, options, fast=fast))
+
+
+def _process_compiled(
+    rows: BlockRows, options: FreeswitchOptions
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows the compiled readers are certain of become records here; the others go
+    through :func:`_normalise` (see :mod:`linka.usage.formats.certain`)."""
+    certain = certain_rows(
+        rows, COMPILED_COLUMNS, options.plan(), options.timezone, options.nonexistent
+    )
+    answered = pl.col("answer_stamp_utc").is_not_null()
+    charged = answered & (pl.col("billsec") > 0) & _cause_charged(options)
+    records = certain.frame.select(
+        pl.col("uuid").alias("record_id"),
+        pl.col("caller_id_number").alias("line_msisdn"),
+        pl.col("caller_id_number").alias("a_number"),
+        pl.col("destination_number").alias("b_number"),
+        pl.when(answered)
+        .then(pl.col("answer_stamp_utc"))
+        .otherwise(pl.col("start_stamp_utc"))
+        .alias("start"),
+        pl.when(charged).then(pl.col("billsec")).otherwise(0).cast(pl.Int32).alias("duration_s"),
+        pl.lit(0, dtype=pl.Int64).alias("volume_up"),
+        pl.lit(0, dtype=pl.Int64).alias("volume_down"),
+        "line",
+    )
+    return certain.merged(records, lambda frame: split(*_normalise(frame, options)))
+
+
+def _cause_charged(options: FreeswitchOptions) -> pl.Expr:
+    if options.charged_causes is None:
+        return pl.lit(True)
+    return pl.col("hangup_cause").is_in(sorted(options.charged_causes))
 
 
 def _normalise(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.DataFrame, pl.Expr]:
@@ -101,12 +146,7 @@ def _normalise(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.Data
     work = with_integers(work, {"duration": "dur", "billsec": "bill"})
     work = localise(work, {f"{n}_naive": f"{n}_utc" for n in STAMPS}, tz, options.nonexistent)
     answered = pl.col("answer_stamp_utc").is_not_null()
-    cause_ok = (
-        pl.lit(True)
-        if options.charged_causes is None
-        else pl.col("hangup_cause").is_in(sorted(options.charged_causes))
-    )
-    charged = answered & (pl.col("bill") > 0) & cause_ok
+    charged = answered & (pl.col("bill") > 0) & _cause_charged(options)
     time_bad = pl.any_horizontal(
         (pl.col(n) != "") & pl.col(f"{n}_utc").is_null() for n in STAMPS
     ) | (pl.col("start_stamp") == "")
@@ -133,7 +173,11 @@ def _normalise(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.Data
         .then(pl.col("answer_stamp_utc"))
         .otherwise(pl.col("start_stamp_utc"))
         .alias("start"),
-        pl.when(charged).then(pl.col("bill")).otherwise(0).cast(pl.Int32).alias("duration_s"),
+        pl.when(charged)
+        .then(pl.col("bill"))
+        .otherwise(0)
+        .cast(pl.Int32, strict=False)  # a billsec out of range is a reject, not a crash
+        .alias("duration_s"),
         pl.lit(0, dtype=pl.Int64).alias("volume_up"),
         pl.lit(0, dtype=pl.Int64).alias("volume_down"),
         "line",
