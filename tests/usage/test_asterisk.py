@@ -202,6 +202,27 @@ def test_bad_records_are_rejected_and_the_file_continues(tmp_path: Path) -> None
     assert parsed.rejects[5].source == "asterisk"
 
 
+def test_lines_that_are_not_utf8_are_rejected_and_the_file_continues(tmp_path: Path) -> None:
+    # given a switch that wrote Latin-1 into one full line and one cut line, among UTF-8
+    latin = row(uniqueid="2", src="60212345\xe9").encode("latin-1")
+    cut = b'"602123456","602123456","+420777000111","Jos\xe9"'
+    czech = row(uniqueid="3").replace("from-internal", "Jiří").encode()
+    path = tmp_path / "Master.csv"
+    path.write_bytes(b"\n".join([row(uniqueid="1").encode(), latin, cut, czech, b""]))
+    # when parsed, with and without the compiled readers
+    for fast in (True, False):
+        parsed = parse(path, fast=fast)
+        # then the two Latin-1 lines are malformed rejects with their text; the rest is read
+        assert parsed.read == 4
+        assert parsed.table.column("record_id").to_pylist() == ["1", "3"]
+        got = [(r.raw_ref, r.reason, r.detail) for r in parsed.rejects]
+        assert got == [
+            ("Master.csv:2", RejectReason.MALFORMED, "not UTF-8 text"),
+            ("Master.csv:3", RejectReason.MALFORMED, "not UTF-8 text"),
+        ]
+        assert parsed.rejects[0].raw == latin.decode("utf-8", "replace")
+
+
 def test_backslash_escaped_quotes(tmp_path: Path) -> None:
     line = row().replace('"""Customer"" <602123456>"', '"\\"Smith, J\\" <602123456>"')
     assert records(write(tmp_path, line)).height == 1
