@@ -202,25 +202,29 @@ def test_bad_records_are_rejected_and_the_file_continues(tmp_path: Path) -> None
     assert parsed.rejects[5].source == "asterisk"
 
 
-def test_lines_that_are_not_utf8_are_rejected_and_the_file_continues(tmp_path: Path) -> None:
-    # given a switch that wrote Latin-1 into one full line and one cut line, among UTF-8
-    latin = row(uniqueid="2", src="60212345\xe9").encode("latin-1")
+def test_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    # given a switch that wrote Latin-1: into a number, into a cut line and into a
+    # caller name (a column linka does not read), among UTF-8 lines
+    latin_number = row(uniqueid="2", dst="60212345\xe9").encode("latin-1")
     cut = b'"602123456","602123456","+420777000111","Jos\xe9"'
-    czech = row(uniqueid="3").replace("from-internal", "Jiří").encode()
+    latin_name = row(uniqueid="4").replace("Customer", "Nov\xe1k").encode("latin-1")
+    czech = row(uniqueid="5").replace("from-internal", "Jiří").encode()
+    lines = [row(uniqueid="1").encode(), latin_number, cut, latin_name, czech, b""]
     path = tmp_path / "Master.csv"
-    path.write_bytes(b"\n".join([row(uniqueid="1").encode(), latin, cut, czech, b""]))
+    path.write_bytes(b"\n".join(lines))
     # when parsed, with and without the compiled readers
     for fast in (True, False):
         parsed = parse(path, fast=fast)
-        # then the two Latin-1 lines are malformed rejects with their text; the rest is read
-        assert parsed.read == 4
-        assert parsed.table.column("record_id").to_pylist() == ["1", "3"]
+        # then the number and the cut line are malformed rejects with their text; the
+        # caller name does not matter; the rest of the file is read
+        assert parsed.read == 5
+        assert parsed.table.column("record_id").to_pylist() == ["1", "4", "5"]
         got = [(r.raw_ref, r.reason, r.detail) for r in parsed.rejects]
         assert got == [
-            ("Master.csv:2", RejectReason.MALFORMED, "not UTF-8 text"),
-            ("Master.csv:3", RejectReason.MALFORMED, "not UTF-8 text"),
+            ("Master.csv:2", RejectReason.MALFORMED, "dst: not UTF-8 text"),
+            ("Master.csv:3", RejectReason.MALFORMED, "4 columns, expected 18"),
         ]
-        assert parsed.rejects[0].raw == latin.decode("utf-8", "replace")
+        assert parsed.rejects[0].raw == latin_number.decode("utf-8", "replace")
 
 
 def test_backslash_escaped_quotes(tmp_path: Path) -> None:

@@ -174,3 +174,17 @@ def test_earlier_ids_are_compared_exactly_when_hashes_collide() -> None:
     asked = pl.Series(["b", "d", "c", "a", "x", "y"])
     hashes = pl.Series([7, 7, 7, 7, 9, 9], dtype=pl.UInt64).to_numpy()
     assert known.found(asked, hashes).tolist() == [True, False, True, True, True, False]
+
+
+def test_blank_rows_are_not_records_on_either_path(tmp_path: Path) -> None:
+    # given a row of empty values, once in a clean block and once in a block that a
+    # quote left open sends line by line
+    blank = "," * 17
+    clean = write(tmp_path, [row(uniqueid="1"), blank, row(uniqueid="2")])
+    parsed = asterisk.parse(clean)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n".join([row(uniqueid="1"), '"602123456","open', blank, row(uniqueid="2")]))
+    line_by_line = asterisk.parse(broken)
+    # then neither counts it as read, and read = accepted + rejected
+    assert (parsed.read, parsed.table.num_rows, len(parsed.rejects)) == (2, 2, 0)
+    assert (line_by_line.read, line_by_line.table.num_rows, len(line_by_line.rejects)) == (3, 2, 1)

@@ -8,16 +8,19 @@ rejects and counts.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linka.usage.formats import compiled, freeswitch
+from linka.usage.formats import compiled, csvlines, freeswitch
 from linka.usage.formats.asterisk import AsteriskOptions, parse
+from linka.usage.formats.parsed import Parsed
 from linka.usage.numbers import CZECH, to_e164
 from tests.usage.test_asterisk import row
 
@@ -77,26 +80,49 @@ LINES = st.one_of(
     ),
     st.sampled_from(["", ",,,,,,,,,,,,,,,,,", '"602123456","602123456"']),
 )
+ZONES = st.sampled_from(
+    [
+        "Europe/Prague",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "Africa/Monrovia",
+    ]
+)  # fmt: skip  (Lord Howe: 30-minute DST; Kathmandu: +5:45; Monrovia: -0:44:30 until 1972)
+PLANS = st.sampled_from([("420", 9), ("1", 10)])
+BLOCKS = st.sampled_from([None, 700])  # None: one block; 700 bytes: a few lines a block
 OPTIONS = st.builds(
-    AsteriskOptions,
+    lambda plan, **others: AsteriskOptions(
+        home_country_code=plan[0], national_length=plan[1], **others
+    ),
+    plan=PLANS,
+    timezone=ZONES,
     nonexistent=st.sampled_from(["shift", "reject"]),
     usegmtime=st.booleans(),
 )
 
 
-@settings(max_examples=60, deadline=None)
-@given(lines=st.lists(LINES, min_size=1, max_size=40), options=OPTIONS)
-def test_compiled_and_polars_paths_agree(lines: list[str], options: AsteriskOptions) -> None:
-    # given any mix of good, odd and bad lines
+def both_ways(lines: list[str], block: int | None, read: Callable[..., Parsed]) -> None:
+    """Read the lines with the compiled readers and with Polars alone: the same records,
+    rejects and counts."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "Master.csv"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        # when read with the compiled readers and with Polars alone
-        fast, plain = parse(path, options), parse(path, options, fast=False)
-    # then records, rejects and counts are the same
+        with patch.object(csvlines, "BLOCK_BYTES", block or csvlines.BLOCK_BYTES):
+            fast, plain = read(path), read(path, fast=False)
     assert fast.table.equals(plain.table)
     assert fast.rejects == plain.rejects
     assert (fast.read, fast.ignored) == (plain.read, plain.ignored)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(LINES, min_size=1, max_size=40), options=OPTIONS, block=BLOCKS)
+def test_compiled_and_polars_paths_agree(
+    lines: list[str], options: AsteriskOptions, block: int | None
+) -> None:
+    # given any mix of good, odd and bad lines, in one block or in several
+    # when read both ways, then the same
+    both_ways(lines, block, lambda path, **fast: parse(path, options, **fast))
 
 
 def freeswitch_row(
@@ -147,27 +173,24 @@ FREESWITCH_LINES = st.one_of(
 )
 FREESWITCH_OPTIONS = st.builds(
     freeswitch.FreeswitchOptions,
+    timezone=ZONES,
     nonexistent=st.sampled_from(["shift", "reject"]),
     charged_causes=st.sampled_from([None, frozenset({"NORMAL_CLEARING"})]),
 )
 
 
 @settings(max_examples=40, deadline=None)
-@given(lines=st.lists(FREESWITCH_LINES, min_size=1, max_size=40), options=FREESWITCH_OPTIONS)
+@given(
+    lines=st.lists(FREESWITCH_LINES, min_size=1, max_size=40),
+    options=FREESWITCH_OPTIONS,
+    block=BLOCKS,
+)
 def test_freeswitch_compiled_and_polars_paths_agree(
-    lines: list[str], options: freeswitch.FreeswitchOptions
+    lines: list[str], options: freeswitch.FreeswitchOptions, block: int | None
 ) -> None:
-    # given any mix of good, odd and bad FreeSWITCH lines
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "Master.csv"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        # when read with the compiled readers and with Polars alone
-        fast = freeswitch.parse(path, options)
-        plain = freeswitch.parse(path, options, fast=False)
-    # then records, rejects and counts are the same
-    assert fast.table.equals(plain.table)
-    assert fast.rejects == plain.rejects
-    assert (fast.read, fast.ignored) == (plain.read, plain.ignored)
+    # given any mix of good, odd and bad FreeSWITCH lines, in one block or in several
+    # when read both ways, then the same
+    both_ways(lines, block, lambda path, **fast: freeswitch.parse(path, options, **fast))
 
 
 def _column(*values: str) -> pa.ChunkedArray:

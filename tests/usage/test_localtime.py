@@ -40,3 +40,14 @@ def test_vectorised_paths_agree_with_scalar() -> None:
         by_lookup = localise(frame, {"wall": "utc"}, TZ, mode).get_column("utc").to_list()
         assert by_expr == expected
         assert by_lookup == expected
+
+
+def test_offsets_that_are_not_whole_minutes_are_converted_row_by_row() -> None:
+    # given Monrovia's clock, at UTC-0:44:30 until it moved to UTC on 1972-01-07
+    walls = [datetime(1972, 1, 6, 12, 0, 0), datetime(1972, 1, 7, 0, 44, 40)]
+    frame = pl.DataFrame({"wall": walls}, schema={"wall": pl.Datetime("us")})
+    # when localised in bulk
+    got = localise(frame, {"wall": "utc"}, "Africa/Monrovia").get_column("utc").to_list()
+    # then each time is exactly what the zone rules give
+    assert got == [local_to_utc(wall, "Africa/Monrovia") for wall in walls]
+    assert got[0] == datetime(1972, 1, 6, 12, 44, 30, tzinfo=UTC)

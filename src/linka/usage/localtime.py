@@ -91,9 +91,10 @@ def localise(
 
     Same result as :func:`utc_expr`, about 5× faster: the UTC offset is computed once per
     local *minute* of the whole days between the earliest and latest value and gathered
-    by index, instead of a time-zone lookup per row. That is exact because tz transitions
-    happen on whole minutes (every one since 1970 does); a file spanning more than ~9
-    years of minutes falls back to the row-by-row conversion. The table of a range of
+    by index, instead of a time-zone lookup per row. That is exact when the offsets are
+    whole minutes, for then so are the changes between them (not so e.g. Africa/Monrovia
+    until 1972, UTC-0:44:30); days with any other offset, and a file spanning more than
+    ~9 years of minutes, are converted row by row. The table of a range of
     days is kept (:func:`_offsets`), so the blocks of one file mostly reuse it.
     """
     if timezone in UTC_NAMES:
@@ -112,11 +113,14 @@ def localise(
             pl.lit(None, dtype=TIMESTAMP_US).alias(u) for u in columns.values()
         )
     first_day, last_day = bounds[0] // MINUTES_PER_DAY, bounds[1] // MINUTES_PER_DAY
-    if (last_day - first_day + 1) * MINUTES_PER_DAY > MAX_LOOKUP_MINUTES:
+    days = (timezone, nonexistent, first_day, last_day)
+    if (last_day - first_day + 1) * MINUTES_PER_DAY > MAX_LOOKUP_MINUTES or not _whole_minutes(
+        *days
+    ):
         return frame.with_columns(
             utc_expr(pl.col(n), timezone, nonexistent).alias(u) for n, u in columns.items()
         )
-    offsets = pl.lit(_offsets(timezone, nonexistent, first_day, last_day))
+    offsets = pl.lit(_offsets(*days))
     base = first_day * MINUTES_PER_DAY
     return frame.with_columns(
         (pl.col(n) - offsets.gather(m - base))
@@ -125,6 +129,13 @@ def localise(
         .alias(columns[n])
         for n, m in minute.items()
     )
+
+
+@lru_cache(maxsize=64)
+def _whole_minutes(timezone: str, nonexistent: Nonexistent, first_day: int, last_day: int) -> bool:
+    """Whether every offset of those days (see :func:`_offsets`) is a whole minute."""
+    table = _offsets(timezone, nonexistent, first_day, last_day)
+    return bool((table.dt.total_seconds() % 60 == 0).all())
 
 
 @lru_cache(maxsize=64)

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import polars as pl
 
-from linka.usage.formats.certain import Columns, certain_rows
+from linka.usage.formats.certain import MAX_SECONDS, Columns, certain_rows
 from linka.usage.formats.csvlines import BlockRows, Layout, sniff_column_counts
 from linka.usage.formats.parsed import Options, Parsed, split, with_integers
 from linka.usage.formats.stream import CsvStream, collect
@@ -75,16 +75,19 @@ COLUMNS = (
     "linkedid",
     "sequence",
 )
-MAX_SECONDS = 2**31 - 1
-INT64_MAX = 2**63 - 1
+
 TIMES = ("start", "answer", "end")
 NEEDED = ("src", "dst", "start", "answer", "end", "duration", "billsec", "disposition")
 HASHED_EXTRA = ("channel", "dstchannel")
 HASHED = (*NEEDED, *HASHED_EXTRA)  # the content behind record_id when there is no uniqueid
-COMPILED_COLUMNS = Columns(
-    numbers=("src", "dst"),
-    times=TIMES,
-    counts={"duration": INT64_MAX, "billsec": MAX_SECONDS},
+CALL_COLUMNS = Columns(
+    caller="src",
+    called="dst",
+    start="start",
+    answer="answer",
+    end="end",
+    duration="duration",
+    billed="billsec",
     id="uniqueid",
     texts=("disposition",),
 )
@@ -140,24 +143,10 @@ def _process_compiled(
     """The rows the compiled readers are certain of become records here; the others go
     through :func:`_process` (see :mod:`linka.usage.formats.certain`)."""
     tz = "UTC" if options.usegmtime else options.timezone
-    certain = certain_rows(rows, COMPILED_COLUMNS, options.plan(), tz, options.nonexistent)
-    answered = (pl.col("disposition") == "ANSWERED") & pl.col("answer_utc").is_not_null()
-    records = certain.frame.select(
-        pl.col("uniqueid").alias("record_id"),
-        pl.col("src").alias("line_msisdn"),
-        pl.col("src").alias("a_number"),
-        pl.col("dst").alias("b_number"),
-        pl.when(answered).then(pl.col("answer_utc")).otherwise(pl.col("start_utc")).alias("start"),
-        pl.when(answered & (pl.col("billsec") > 0))
-        .then(pl.col("billsec"))
-        .otherwise(0)
-        .cast(pl.Int32)
-        .alias("duration_s"),
-        pl.lit(0, dtype=pl.Int64).alias("volume_up"),
-        pl.lit(0, dtype=pl.Int64).alias("volume_down"),
-        "line",
-    )
-    return certain.merged(records, lambda frame: _process(frame, options))
+    certain = certain_rows(rows, CALL_COLUMNS, options.plan(), tz, options.nonexistent)
+    answered = (pl.col("disposition") == "ANSWERED") & certain.utc("answer").is_not_null()
+    charged = answered & (pl.col("billsec") > 0)
+    return certain.records(answered, charged, lambda frame: _process(frame, options))
 
 
 def _with_record_id(frame: pl.DataFrame) -> pl.DataFrame:

@@ -160,7 +160,7 @@ def parse_numbers(offsets: Any, data: Any, plan: Any, out: Any, state: Any) -> N
         state[row] = OK
 
 
-def string_buffers(array: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+def _string_buffers(array: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
     """The offsets (one per value and one more) and bytes of a large_string array."""
     if array.type != pa.large_string() or array.null_count:
         raise TypeError(f"expected large_string without nulls, got {array.type}")
@@ -172,36 +172,31 @@ def string_buffers(array: pa.Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[
     return starts, np.frombuffer(data, dtype=np.uint8)
 
 
-def _chunks(column: pa.ChunkedArray) -> list[tuple[int, pa.Array]]:
-    """(first row, chunk) of a column."""
-    found, at = [], 0
+def _read(
+    column: pa.ChunkedArray, kernel: Callable[..., None], *extra: Any
+) -> tuple[Values, States]:
+    """``kernel`` over every chunk of a string column, into one value and one state array."""
+    out, state = np.empty(len(column), np.int64), np.empty(len(column), np.int8)
+    at = 0
     for chunk in column.chunks:
-        found.append((at, chunk))
-        at += len(chunk)
-    return found
+        offsets, data = _string_buffers(chunk)
+        end = at + len(chunk)
+        kernel(offsets, data, *extra, out[at:end], state[at:end])
+        at = end
+    return out, state
 
 
 def times(column: pa.ChunkedArray) -> tuple[Values, States]:
-    out, state = np.empty(len(column), np.int64), np.empty(len(column), np.int8)
-    for at, chunk in _chunks(column):
-        offsets, data = string_buffers(chunk)
-        end = at + len(chunk)
-        parse_times(offsets, data, out[at:end], state[at:end])
-    return out, state
+    """Naive microseconds of ``YYYY-MM-DD HH:MM:SS`` values, and their states."""
+    return _read(column, parse_times)
 
 
 def counts(column: pa.ChunkedArray) -> tuple[Values, States]:
-    out, state = np.empty(len(column), np.int64), np.empty(len(column), np.int8)
-    for at, chunk in _chunks(column):
-        offsets, data = string_buffers(chunk)
-        parse_counts(offsets, data, out[at : at + len(chunk)], state[at : at + len(chunk)])
-    return out, state
+    """Non-negative integers, and their states."""
+    return _read(column, parse_counts)
 
 
 def numbers(column: pa.ChunkedArray, plan: NumberPlan) -> tuple[Values, States]:
-    out, state = np.empty(len(column), np.int64), np.empty(len(column), np.int8)
+    """E.164 digits by ``plan``, and their states."""
     rules = (int(plan.country_code), len(plan.country_code), plan.national_length)
-    for at, chunk in _chunks(column):
-        offsets, data = string_buffers(chunk)
-        parse_numbers(offsets, data, rules, out[at : at + len(chunk)], state[at : at + len(chunk)])
-    return out, state
+    return _read(column, parse_numbers, rules)

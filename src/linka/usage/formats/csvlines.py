@@ -144,11 +144,17 @@ class BlockRows:
     @cached_property
     def frame(self) -> pl.DataFrame:
         """The wanted columns as Polars strings and ``line``, without blank rows."""
-        names = [name for name in self.table.column_names if name != FIRST]
-        frame = pl.from_arrow(self.table.select(names), rechunk=False)
+        return self.frame_of(None if self.blank is None else np.flatnonzero(~self.blank))
+
+    def frame_of(self, rows: npt.NDArray[np.intp] | None) -> pl.DataFrame:
+        """The wanted columns of ``rows`` (None: all) as Polars strings, with ``line``."""
+        table = self.table.select([name for name in self.table.column_names if name != FIRST])
+        numbers = self.numbers
+        if rows is not None:
+            table, numbers = table.take(rows), numbers[rows]
+        frame = pl.from_arrow(table, rechunk=False)
         assert isinstance(frame, pl.DataFrame)
-        frame = frame.with_columns(pl.Series("line", self.numbers, dtype=pl.Int64))
-        return frame if self.blank is None else frame.filter(pl.Series(~self.blank))
+        return frame.with_columns(pl.Series("line", numbers, dtype=pl.Int64))
 
 
 @dataclass(frozen=True)
@@ -303,11 +309,15 @@ def _numbered(block: Block, layout: Layout) -> BlockRows:
     if not _text(block.data):
         raise _FallbackError  # lines that are not UTF-8 are rejected one by one there
     skipped: dict[int, tuple[int, str]] = {}
+    spans_lines = False
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
+        # raising here would only be printed by Arrow as an "exception ignored"
+        nonlocal spans_lines
         if row.number is None or "\n" in row.text:
-            raise _FallbackError
-        skipped[row.number] = (row.actual_columns, row.text)
+            spans_lines = True
+        else:
+            skipped[row.number] = (row.actual_columns, row.text)
         return "skip"
 
     try:
@@ -315,7 +325,7 @@ def _numbered(block: Block, layout: Layout) -> BlockRows:
     except pa.ArrowInvalid as error:  # e.g. a quote still open at the end of the block
         raise _FallbackError from error
     lines = table.num_rows + len(skipped)
-    if lines != block.lines:
+    if spans_lines or lines != block.lines:
         raise _FallbackError  # some row spans lines: a quote was left open
     first = block.first_line
     if skipped:
@@ -335,6 +345,8 @@ def _numbered(block: Block, layout: Layout) -> BlockRows:
 
 
 def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
+    """Every line on its own: lines Arrow cannot be given (a quote left open, a wrong
+    width in bytes that are not UTF-8) are rejected first, the rest parsed together."""
     malformed: list[BadLine] = []
     good: list[bytes] = []
     numbers: list[int] = []
@@ -345,12 +357,14 @@ def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
         text = raw.rstrip(b"\r")
         if not text.strip():
             continue
-        if not _is_utf8(text):  # Arrow could not name it
-            malformed.append(BadLine(number, "not UTF-8 text", text.decode("utf-8", "replace")))
-            continue
         if _unbalanced(text, layout.escape_char):
             detail = f"unterminated quote; expected {layout.width} columns"
-            malformed.append(BadLine(number, detail, text.decode()))
+            malformed.append(BadLine(number, detail, text.decode("utf-8", "replace")))
+            continue
+        if not _is_utf8(text) and (width := _width(text, layout)) != layout.width:
+            # Arrow could not show this line to the handler: the same detail, found here
+            detail = f"{width} columns, expected {layout.width}"
+            malformed.append(BadLine(number, detail, text.decode("utf-8", "replace")))
             continue
         good.append(text)
         numbers.append(number)
@@ -371,17 +385,63 @@ def _line_by_line(data: memoryview, layout: Layout) -> BlockRows:
             raw_text = good[index - 1].decode()
             detail = f"{actual} columns, expected {layout.width}"
             malformed.append(BadLine(numbers[index - 1], detail, raw_text))
-    malformed.sort(key=lambda bad: bad.line)
-    return BlockRows(_strings(table), np.array(kept, dtype=np.int64), malformed, len(pieces))
+    texts = dict(zip(numbers, good, strict=True))
+    table, lines, not_text = _without_bytes(table, np.array(kept, dtype=np.int64), texts)
+    malformed = sorted([*malformed, *not_text], key=lambda bad: bad.line)
+    return BlockRows(_strings(table), lines, malformed, len(pieces))
+
+
+def _width(text: bytes, layout: Layout) -> int:
+    """The columns of a line (its bytes read as Latin-1: the CSV syntax is ASCII)."""
+    row = next(csv.reader([text.decode("latin-1")], escapechar=layout.escape_char, strict=False))
+    return len(row)
+
+
+def _without_bytes(
+    table: pa.Table, lines: npt.NDArray[np.int64], texts: Mapping[int, bytes]
+) -> tuple[pa.Table, npt.NDArray[np.int64], list[BadLine]]:
+    """Rows with a value that is not UTF-8 in a column that is read, left out as
+    malformed lines (bytes in the other columns do not matter)."""
+    bad: dict[int, str] = {}  # row → the first such column
+    for name in table.column_names:
+        try:
+            table[name].cast(pa.large_string())
+            continue
+        except pa.ArrowInvalid:
+            pass  # some value is not text: which?
+        for row, value in enumerate(table[name].to_pylist()):
+            if row not in bad and not _is_utf8(value):
+                bad[row] = "column 1" if name == FIRST else name
+    if not bad:
+        return table, lines, []
+    not_text = [
+        BadLine(
+            int(lines[row]),
+            f"{name}: not UTF-8 text",
+            texts[int(lines[row])].decode("utf-8", "replace"),
+        )
+        for row, name in sorted(bad.items())
+    ]
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[list(bad)] = False
+    return table.filter(pa.array(keep)), lines[keep], not_text
 
 
 def _text(data: memoryview) -> bool:
     """Whether a block is UTF-8 text. Arrow reads the columns as bytes (checking them
     as text there cost 4 % of an import, and one bad byte failed the block): nearly
-    every block is ASCII, which one vectorised pass tells."""
+    every block is ASCII, which one vectorised pass tells; any other is checked by Arrow
+    (outside the GIL). A block that is not is read line by line, where only a line with
+    bad bytes in a column that is read is rejected."""
     if len(data) == 0 or int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80:
         return True
-    return _is_utf8(data)
+    bounds = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, bounds, pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _is_utf8(value: bytes | memoryview) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from linka.usage.formats.certain import Columns, certain_rows
+from linka.usage.formats.certain import MAX_SECONDS, Columns, certain_rows
 from linka.usage.formats.csvlines import BlockRows, Layout
 from linka.usage.formats.parsed import Options, Parsed, split, with_integers
 from linka.usage.formats.stream import CsvStream, collect
@@ -67,13 +67,18 @@ NEEDED = (
     "uuid",
 )
 STAMPS = ("start_stamp", "answer_stamp", "end_stamp")
-MAX_SECONDS = 2**31 - 1
-COMPILED_COLUMNS = Columns(
-    numbers=("caller_id_number", "destination_number"),
-    times=STAMPS,
-    counts={"duration": MAX_SECONDS, "billsec": MAX_SECONDS},
+
+CALL_COLUMNS = Columns(
+    caller="caller_id_number",
+    called="destination_number",
+    start="start_stamp",
+    answer="answer_stamp",
+    end="end_stamp",
+    duration="duration",
+    billed="billsec",
     id="uuid",
     texts=("hangup_cause",),
+    duration_limit=MAX_SECONDS,
 )
 
 
@@ -108,25 +113,11 @@ def _process_compiled(
     """The rows the compiled readers are certain of become records here; the others go
     through :func:`_normalise` (see :mod:`linka.usage.formats.certain`)."""
     certain = certain_rows(
-        rows, COMPILED_COLUMNS, options.plan(), options.timezone, options.nonexistent
+        rows, CALL_COLUMNS, options.plan(), options.timezone, options.nonexistent
     )
-    answered = pl.col("answer_stamp_utc").is_not_null()
+    answered = certain.utc("answer_stamp").is_not_null()
     charged = answered & (pl.col("billsec") > 0) & _cause_charged(options)
-    records = certain.frame.select(
-        pl.col("uuid").alias("record_id"),
-        pl.col("caller_id_number").alias("line_msisdn"),
-        pl.col("caller_id_number").alias("a_number"),
-        pl.col("destination_number").alias("b_number"),
-        pl.when(answered)
-        .then(pl.col("answer_stamp_utc"))
-        .otherwise(pl.col("start_stamp_utc"))
-        .alias("start"),
-        pl.when(charged).then(pl.col("billsec")).otherwise(0).cast(pl.Int32).alias("duration_s"),
-        pl.lit(0, dtype=pl.Int64).alias("volume_up"),
-        pl.lit(0, dtype=pl.Int64).alias("volume_down"),
-        "line",
-    )
-    return certain.merged(records, lambda frame: split(*_normalise(frame, options)))
+    return certain.records(answered, charged, lambda frame: split(*_normalise(frame, options)))
 
 
 def _cause_charged(options: FreeswitchOptions) -> pl.Expr:
