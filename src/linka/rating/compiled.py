@@ -37,15 +37,11 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 
+from linka.kernel.compiled import compiled
 from linka.kernel.money import Rounding
 from linka.rating.localclock import DAY
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _compiled(function: F) -> F:
-    """A pass or scalar helper: compiled on first use, cached on disk, GIL released."""
-    return cast(F, numba.njit(cache=True, nogil=True)(function))
 
 
 def _reader(function: F) -> F:
@@ -96,7 +92,7 @@ def _longest_prefix(trie: Any, prefix_set: int, number: int) -> int:
     return value
 
 
-@_compiled
+@compiled
 def longest_prefixes(trie: Any, sets: Any, numbers: Any, out: Any) -> None:
     for i in range(len(numbers)):
         out[i] = _longest_prefix(trie, sets[i], numbers[i])
@@ -113,7 +109,7 @@ def _local_offset(zone: int, epoch: int, bounds: Any, offsets: Any, sizes: Any) 
     return int(offset)
 
 
-@_compiled
+@compiled
 def rate_rows(usage: Any, tables: Any, trie: Any, zones: Any, status_table: Any, out: Any) -> None:
     """Everything that does not depend on other records, for each record in row order."""
     offering, service, direction, b_number, epoch_s, quantity, location, rates_place = usage
@@ -162,7 +158,7 @@ def rate_rows(usage: Any, tables: Any, trie: Any, zones: Any, status_table: Any,
         eligible_out[i] = eligible
 
 
-@_compiled
+@compiled
 def _rounded(numerator: int, den: int, mode: int) -> int:
     quotient, rest = numerator // den, numerator % den
     if mode == _HALF_UP:
@@ -195,7 +191,7 @@ def _claim(counters: Any, line: int, period: int, ident: int) -> int:
     return int(slot)
 
 
-@_compiled
+@compiled
 def grown(counters: Any, capacity: int) -> Any:
     """The counters in a table of ``capacity`` slots (a power of two)."""
     table_line, table_period, table_id, table_used, _ = counters
@@ -213,7 +209,7 @@ def grown(counters: Any, capacity: int) -> Any:
     return larger
 
 
-@_compiled
+@compiled
 def consume_rows(
     order: Any,
     begin: int,
@@ -329,7 +325,7 @@ def _first_at_least(values: Any, value: int) -> int:
     return low
 
 
-@_compiled
+@compiled
 def _day_of_month(day: int) -> int:
     """Day of the month (1–31) of a day counted since 1970 (H. Hinnant's civil date)."""
     z = day + 719_468
@@ -341,7 +337,7 @@ def _day_of_month(day: int) -> int:
     return int(day_of_year - (153 * ((5 * day_of_year + 2) // 153) + 2) // 5 + 1)
 
 
-@_compiled
+@compiled
 def _period_start(day: int, cycle_day: int) -> int:
     """First day (days since 1970) of the bill period with ``cycle_day`` holding ``day``:
     the cycle day of this month or, before it, of the previous one (counted from the
@@ -352,7 +348,7 @@ def _period_start(day: int, cycle_day: int) -> int:
     return int(first + cycle_day - 1)
 
 
-@_compiled
+@compiled
 def place_rows(
     records: Any, lines: Any, zones: Any, calendar: Any, offerings: Any, out: Any
 ) -> None:
@@ -404,7 +400,7 @@ def place_rows(
         offering_out[i] = offerings[position, code] if position >= 0 and code >= 0 else -1
 
 
-@_compiled
+@compiled
 def consumption_order(rank: Any, start: Any, ranks: int) -> Any:
     """Rows in consumption order: by line (``rank`` in [-1, ranks), -1 first), then by
     start, stably (rows of one second keep their order).
@@ -436,7 +432,7 @@ def consumption_order(rank: Any, start: Any, ranks: int) -> Any:
     return order
 
 
-@_compiled
+@compiled
 def tally(status: Any, tariff: Any, price: Any, keep: Any, statuses: int, tariffs: int) -> Any:
     """Records and summed prices per status and tariff (column 0: none) of the rows
     ``keep`` marks (all rows when it is empty), exactly, in int64."""

@@ -75,7 +75,6 @@ COLUMNS = (
     "linkedid",
     "sequence",
 )
-
 TIMES = ("start", "answer", "end")
 NEEDED = ("src", "dst", "start", "answer", "end", "duration", "billsec", "disposition")
 HASHED_EXTRA = ("channel", "dstchannel")

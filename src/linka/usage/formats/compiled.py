@@ -1,8 +1,8 @@
 """Switch CSV values read straight from Arrow's string buffers, compiled with Numba.
 
 Arrow splits a block into columns of strings; turning them into times, counts and
-E.164 numbers with Polars string functions made a dozen passes over those strings and
-was a third of the import's CPU. These loops read each value's bytes once and write
+E.164 numbers with Polars string functions made a dozen passes over those strings, about a
+sixth of the import's CPU. These loops read each value's bytes once and write
 the typed value and a **state** beside it:
 
 * ``OK``: the value is certain and equal to what the Polars path computes;
@@ -19,13 +19,13 @@ digits, a number follows :func:`linka.usage.numbers.to_e164` without blanks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from linka.kernel.compiled import compiled
 from linka.usage.numbers import MAX_DIGITS, MIN_DIGITS, NumberPlan
 
 OK, EMPTY, OTHER = 0, 1, 2
@@ -34,16 +34,11 @@ MIN_YEAR, MAX_YEAR = 1900, 2199  # other years take the Polars path
 _US_PER_S = 1_000_000
 _ZERO, _NINE = 48, 57
 
-F = TypeVar("F", bound=Callable[..., Any])
 States = npt.NDArray[np.int8]
 Values = npt.NDArray[np.int64]
 
 
-def _compiled(function: F) -> F:
-    return cast(F, numba.njit(cache=True, nogil=True)(function))
-
-
-@_compiled
+@compiled
 def _digits(data: Any, begin: int, end: int) -> int:
     """The decimal value of data[begin:end] (-1 when a byte is not a digit)."""
     value = 0
@@ -55,7 +50,7 @@ def _digits(data: Any, begin: int, end: int) -> int:
     return value
 
 
-@_compiled
+@compiled
 def _days_from_civil(year: int, month: int, day: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
     year -= month <= 2
@@ -66,7 +61,7 @@ def _days_from_civil(year: int, month: int, day: int) -> int:
     return era * 146097 + day_of_era - 719468
 
 
-@_compiled
+@compiled
 def _month_days(year: int, month: int) -> int:
     if month == 2:
         leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
@@ -74,7 +69,7 @@ def _month_days(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-@_compiled
+@compiled
 def _pair(data: Any, at: int) -> int:
     """The two digits at ``at`` as a number (-1: not two digits)."""
     high, low = int(data[at]) - _ZERO, int(data[at + 1]) - _ZERO
@@ -83,7 +78,7 @@ def _pair(data: Any, at: int) -> int:
     return high * 10 + low
 
 
-@_compiled
+@compiled
 def parse_times(offsets: Any, data: Any, out: Any, state: Any) -> None:
     """``YYYY-MM-DD HH:MM:SS`` → naive microseconds since 1970 (local wall time)."""
     for row in range(len(out)):
@@ -115,7 +110,7 @@ def parse_times(offsets: Any, data: Any, out: Any, state: Any) -> None:
         state[row] = OK
 
 
-@_compiled
+@compiled
 def parse_counts(offsets: Any, data: Any, out: Any, state: Any) -> None:
     """Non-negative integers written as 1 to 18 ASCII digits."""
     for row in range(len(out)):
@@ -129,7 +124,7 @@ def parse_counts(offsets: Any, data: Any, out: Any, state: Any) -> None:
         out[row] = max(value, 0)
 
 
-@_compiled
+@compiled
 def parse_numbers(offsets: Any, data: Any, plan: Any, out: Any, state: Any) -> None:
     """Telephone numbers → E.164 digits, by the rules of :func:`linka.usage.numbers.to_e164`;
     ``plan`` is (country code, its digits, national length)."""

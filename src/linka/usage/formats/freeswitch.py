@@ -67,7 +67,6 @@ NEEDED = (
     "uuid",
 )
 STAMPS = ("start_stamp", "answer_stamp", "end_stamp")
-
 CALL_COLUMNS = Columns(
     caller="caller_id_number",
     called="destination_number",
@@ -96,7 +95,7 @@ def stream(path: Path, options: FreeswitchOptions | None = None, *, fast: bool =
     def process(rows: BlockRows) -> tuple[pl.DataFrame, pl.DataFrame]:
         if fast:
             return _process_compiled(rows, options)
-        return split(*_normalise(rows.frame, options))
+        return _process(rows.frame, options)
 
     layout = Layout(len(COLUMNS), [COLUMNS.index(name) for name in NEEDED], NEEDED)
     constants = {"source": source, "service": UsageService.VOICE.value, "direction": "mo"}
@@ -107,17 +106,21 @@ def parse(path: Path, options: FreeswitchOptions | None = None, *, fast: bool = 
     return collect(stream(path, options, fast=fast))
 
 
+def _process(frame: pl.DataFrame, options: FreeswitchOptions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return split(*_normalise(frame, options))
+
+
 def _process_compiled(
     rows: BlockRows, options: FreeswitchOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows the compiled readers are certain of become records here; the others go
-    through :func:`_normalise` (see :mod:`linka.usage.formats.certain`)."""
+    through :func:`_process` (see :mod:`linka.usage.formats.certain`)."""
     certain = certain_rows(
         rows, CALL_COLUMNS, options.plan(), options.timezone, options.nonexistent
     )
     answered = certain.utc("answer_stamp").is_not_null()
     charged = answered & (pl.col("billsec") > 0) & _cause_charged(options)
-    return certain.records(answered, charged, lambda frame: split(*_normalise(frame, options)))
+    return certain.records(answered, charged, lambda frame: _process(frame, options))
 
 
 def _cause_charged(options: FreeswitchOptions) -> pl.Expr:
