@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linka.usage.earlier import KnownIds
 from linka.usage.formats import asterisk, csvlines, dedup, freeswitch
@@ -165,6 +168,20 @@ def test_freeswitch_reads_in_blocks_too(
         ("Master.csv:2", RejectReason.BAD_NUMBER),
         ("Master.csv:3", RejectReason.DUPLICATE),
     ]
+
+
+@given(
+    st.lists(st.integers(0, 2**64 - 1), max_size=50),
+    st.lists(st.integers(0, 2**24 - 1), max_size=5),
+)
+def test_a_part_is_ordered_by_its_full_hashes(hashes: list[int], low: list[int]) -> None:
+    # given hashes, some of which share their top 40 bits with another and differ below
+    tied = [(h >> dedup.ROW_BITS << dedup.ROW_BITS) | bits for h, bits in zip(hashes, low)]
+    values = np.array(hashes + tied, dtype=np.uint64)
+    hashed = dedup.SeenIds(100).from_hashes(values)
+    # then the rows come out in the order of the whole hash, stable among equal ones
+    assert hashed.order.tolist() == np.argsort(values, kind="stable").tolist()
+    assert hashed.sorted.tolist() == sorted(values.tolist())
 
 
 def test_earlier_ids_are_compared_exactly_when_hashes_collide() -> None:

@@ -255,8 +255,10 @@ def by_line(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` sorted by line, stable (file order within a line), nulls last.
 
     When the lines of the frame span few enough numbers, each row gets a unique 64-bit
-    key (line minus the lowest, then the row number in the low bits), so the fast
-    unstable numpy sort gives the stable order: 1.7× faster than a stable sort.
+    key (line minus the lowest, then the row number in the low bits): sorting the keys
+    themselves (no argsort) gives the stable order, and the low bits of each sorted key
+    are the row to take. Polars sorts integers on one thread in ~14 ns each, numpy's
+    argsort took ~60 ns here: this sort runs for every stored record.
     """
     lines = frame.get_column("line_msisdn")
     rows = frame.height
@@ -266,7 +268,8 @@ def by_line(frame: pl.DataFrame) -> pl.DataFrame:
     if narrow and lines.null_count() == 0:
         assert isinstance(low, int)
         key = ((lines.to_numpy() - low) << bits) | np.arange(rows, dtype=np.int64)
-        return frame[np.argsort(key)]
+        ordered = pl.Series(key).sort(multithreaded=False).to_numpy()
+        return frame[ordered & ((1 << bits) - 1)]
     return frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
 
 
