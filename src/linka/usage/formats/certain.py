@@ -122,17 +122,19 @@ def certain_rows(
     for name, (_, state) in times.items():
         certain &= (state == compiled.OK) if name == columns.start else (state != compiled.OTHER)
     keep = np.flatnonzero(certain)
+    every = len(keep) == len(certain)  # the common case: no copies of whole columns
     read: dict[str, pa.ChunkedArray | npt.NDArray[np.int64]] = {
-        name: values[keep] for name, values in typed.items()
+        name: values if every else values[keep] for name, values in typed.items()
     }
     convert = [columns.start, columns.answer, *([columns.end] if nonexistent == "reject" else [])]
     for name in convert:
         values, state = times[name]
-        empty = state[keep] == compiled.EMPTY
-        read[f"{name}_naive"] = pa.array(values[keep], pa.timestamp("us"), mask=empty)
+        if not every:
+            values, state = values[keep], state[keep]
+        read[f"{name}_naive"] = pa.array(values, pa.timestamp("us"), mask=state == compiled.EMPTY)
     for name in (columns.id, *columns.texts):
-        read[name] = table[name].take(keep)
-    read["line"] = rows.numbers[keep]
+        read[name] = table[name] if every else table[name].take(keep)
+    read["line"] = rows.numbers if every else rows.numbers[keep]
     frame = pl.from_arrow(pa.table(read))
     assert isinstance(frame, pl.DataFrame)
     utc = {f"{name}_naive": f"{name}_utc" for name in convert}
