@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linka.usage.checksum import file_checksum
 from linka.usage.earlier import KnownIds
 from linka.usage.formats import asterisk, csvlines, dedup, freeswitch
 from linka.usage.formats.parsed import Parsed
 from linka.usage.records import RejectReason
-from linka.usage.services import file_checksum
 from tests.usage.test_asterisk import row
 from tests.usage.test_freeswitch import row as freeswitch_row
 
@@ -176,7 +176,8 @@ def test_freeswitch_reads_in_blocks_too(
 )
 def test_a_part_is_ordered_by_its_full_hashes(hashes: list[int], low: list[int]) -> None:
     # given hashes, some of which share their top 40 bits with another and differ below
-    tied = [(h >> dedup.ROW_BITS << dedup.ROW_BITS) | bits for h, bits in zip(hashes, low)]
+    pairs = zip(hashes, low, strict=False)
+    tied = [(h >> dedup.ROW_BITS << dedup.ROW_BITS) | bits for h, bits in pairs]
     values = np.array(hashes + tied, dtype=np.uint64)
     hashed = dedup.SeenIds(100).from_hashes(values)
     # then the rows come out in the order of the whole hash, stable among equal ones

@@ -15,7 +15,6 @@ so that a file imported twice is recognised before it is read.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session
 from linka.kernel.clock import Clock
 from linka.kernel.memory import cycle_collector_paused
 from linka.store.bulk import bulk_insert
+from linka.usage.checksum import file_checksum, new_digest
 from linka.usage.earlier import EarlierIds
 from linka.usage.errors import UsageImportError
 from linka.usage.events import SuspenseReleased, UsageBatchImported
@@ -52,14 +52,6 @@ class ImportResult:
     duplicates: int
     ignored: int
     events: tuple[UsageBatchImported, ...] = ()
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _result(batch: UsageBatchRow, already: bool) -> ImportResult:
@@ -272,7 +264,7 @@ def reprocess_suspense(
             file_name=f"reprocess of batches {', '.join(str(f.batch_id) for f in source_files)}"[
                 :300
             ],
-            checksum=hashlib.sha256(
+            checksum=new_digest(
                 f"{source}:{now.isoformat()}:{[f.id for f in source_files]}".encode()
             ).hexdigest(),
             size_bytes=0,

@@ -8,7 +8,7 @@ records in the store's column types with exact ``raw_ref``, and the part's rejec
 
 How a CSV stream runs: the calling thread reads the file block by block into reused
 buffers and counts the lines of each block, so every block knows its first line number
-before it is parsed; a helper thread feeds the SHA-256 (hashlib releases the GIL); it
+before it is parsed; a helper thread feeds the checksum (BLAKE3 releases the GIL); it
 hands blocks to :data:`THREADS` worker threads that parse and normalise them (Arrow and
 Polars release the GIL, so they really run in parallel). Results come back in file
 order; within-file duplicates are then found against the ids of earlier blocks
@@ -19,7 +19,6 @@ more than the workers can hold, so none waits for work), which bounds memory.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
 from abc import ABC, abstractmethod
 from collections import deque
@@ -32,6 +31,7 @@ from typing import TypeVar
 import polars as pl
 import pyarrow as pa
 
+from linka.usage.checksum import new_digest
 from linka.usage.formats import csvlines
 from linka.usage.formats.csvlines import (
     Block,
@@ -75,7 +75,7 @@ class Part:
 
 
 class RecordStream(ABC):
-    """The parts of one file; ``checksum`` is its SHA-256 once read, if computed while
+    """The parts of one file; ``checksum`` is its checksum once read, if computed while
     reading (``None``: the caller computes it)."""
 
     def __init__(self, path: Path, source: str) -> None:
@@ -314,14 +314,14 @@ def ordered(
 
 
 class _BackgroundDigest:
-    """SHA-256 fed on a helper thread, in file order (hashlib releases the GIL), so that
+    """The checksum fed on a helper thread, in file order (it releases the GIL), so that
     the reading thread goes on handing out blocks meanwhile."""
 
     def __init__(self) -> None:
-        self._digest = hashlib.sha256()
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="linka-sha256")
+        self._digest = new_digest()
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="linka-checksum")
 
-    def update(self, data: bytes | memoryview, /) -> Future[None]:
+    def update(self, data: bytes | memoryview, /) -> Future[object]:
         return self._pool.submit(self._digest.update, data)
 
     def hexdigest(self) -> str:
