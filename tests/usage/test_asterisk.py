@@ -77,7 +77,8 @@ def test_answered_call_is_normalised(tmp_path: Path) -> None:
             "volume_down": 0,
             "cell_id": None,
             "roaming_country": None,
-            "raw_ref": "Master.csv:1",
+            "raw_file": "Master.csv",
+            "raw_line": 1,
         }
     ]
 
@@ -181,7 +182,7 @@ def test_bad_records_are_rejected_and_the_file_continues(tmp_path: Path) -> None
     parsed = parse(write(tmp_path, *lines))
     assert parsed.read == 10  # the blank line is not a record
     assert parsed.table.column("record_id").to_pylist() == ["1", "9"]
-    assert parsed.table.column("raw_ref").to_pylist() == ["Master.csv:1", "Master.csv:11"]
+    assert parsed.table.column("raw_line").to_pylist() == [1, 11]
     got = [(r.raw_ref, r.reason, r.detail) for r in parsed.rejects]
     rule = "expected +CC…, 00CC… or a national number of 9 digits not starting with 0"
     assert got == [

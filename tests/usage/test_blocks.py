@@ -100,7 +100,7 @@ def test_line_ends_and_a_last_line_without_one(
     path = tmp_path / "Master.csv"
     path.write_bytes(end.join(lines).encode())  # no line end after the last line
     parsed = asterisk.parse(path)
-    assert parsed.table.column("raw_ref").to_pylist() == [f"Master.csv:{i}" for i in range(1, 6)]
+    assert parsed.table.column("raw_line").to_pylist() == [1, 2, 3, 4, 5]
     assert [(r.raw_ref, r.raw) for r in parsed.rejects] == [("Master.csv:6", lines[5])]
 
 

@@ -32,7 +32,16 @@ def test_csv_with_yaml_map(tmp_path: Path) -> None:
     )
     parsed = parse_file("generic", path, column_map=ColumnMap.from_yaml(SMS_MAP), source="smsc")
     assert parsed.table.select(
-        ["record_id", "source", "service", "line_msisdn", "start", "volume_up", "raw_ref"]
+        [
+            "record_id",
+            "source",
+            "service",
+            "line_msisdn",
+            "start",
+            "volume_up",
+            "raw_file",
+            "raw_line",
+        ]
     ).to_pylist() == [
         {
             "record_id": "m1",
@@ -41,7 +50,8 @@ def test_csv_with_yaml_map(tmp_path: Path) -> None:
             "line_msisdn": 420602123456,
             "start": datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
             "volume_up": 2000,
-            "raw_ref": "sms.csv:2",
+            "raw_file": "sms.csv",
+            "raw_line": 2,
         }
     ]
     assert [(r.raw_ref, r.reason, r.detail.split(":")[0]) for r in parsed.rejects] == [

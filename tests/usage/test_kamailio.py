@@ -37,7 +37,7 @@ def test_csv_export_pairs_calls(tmp_path: Path) -> None:
     parsed = parse(path)
     assert parsed.read == 11
     assert parsed.table.select(
-        ["record_id", "a_number", "b_number", "start", "duration_s", "raw_ref"]
+        ["record_id", "a_number", "b_number", "start", "duration_s", "raw_file", "raw_line"]
     ).to_pylist() == [
         {
             "record_id": "call-1;ft1;tt1",
@@ -45,7 +45,8 @@ def test_csv_export_pairs_calls(tmp_path: Path) -> None:
             "b_number": 420777000111,
             "start": datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # ambiguous hour: CEST
             "duration_s": 90,  # the BYE is in the second 02:31:30, i.e. CET: 90 s later
-            "raw_ref": "acc.csv:2",
+            "raw_file": "acc.csv",
+            "raw_line": 2,
         },
         {
             "record_id": "call-2;ft2;tt2;486",
@@ -53,7 +54,8 @@ def test_csv_export_pairs_calls(tmp_path: Path) -> None:
             "b_number": 421903123456,
             "start": datetime(2026, 10, 25, 3, 0, tzinfo=UTC),
             "duration_s": 0,
-            "raw_ref": "acc.csv:5",
+            "raw_file": "acc.csv",
+            "raw_line": 5,
         },
     ]
     assert [(r.raw_ref, r.reason, r.detail) for r in parsed.rejects] == [
@@ -108,8 +110,8 @@ def test_syslog_lines(tmp_path: Path) -> None:
     )
     parsed = parse(path)
     assert parsed.read == 2
-    assert parsed.table.select(["b_number", "duration_s", "raw_ref"]).to_pylist() == [
-        {"b_number": 41791234567, "duration_s": 65, "raw_ref": "kamailio.log:2"}
+    assert parsed.table.select(["b_number", "duration_s", "raw_file", "raw_line"]).to_pylist() == [
+        {"b_number": 41791234567, "duration_s": 65, "raw_file": "kamailio.log", "raw_line": 2}
     ]
 
 

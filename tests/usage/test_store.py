@@ -172,7 +172,7 @@ def test_a_large_file_in_no_order_is_stored_in_several_files_per_day(
         frame = pl.read_parquet(store.absolute(file.path))
         assert frame.height == file.rows
         assert frame["seq"].to_list() == list(range(frame.height))
-        lines = frame["raw_ref"].str.split(":").list.last().cast(pl.Int64)
+        lines = frame["raw_line"]
         assert frame.with_columns(n=lines).equals(
             frame.with_columns(n=lines).sort("line_msisdn", "n")
         )

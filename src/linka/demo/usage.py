@@ -120,7 +120,8 @@ def usage_records(
         pl.col("bytes_down").cast(pl.Int64).alias("volume_down"),
         pl.lit(None, dtype=pl.String).alias("cell_id"),
         pl.col("country").replace("", None).alias("roaming_country"),
-        pl.format("generated:{}", pl.col("record_id")).alias("raw_ref"),
+        pl.lit(f"generated {month:%Y-%m}").alias("raw_file"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("raw_line"),
     )
 
 

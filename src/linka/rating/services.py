@@ -34,6 +34,7 @@ from linka.rating.runfiles import FILES, finish_run, scan_codes, scan_decoded, t
 from linka.rating.tables import RatingDifferenceRow, RatingRunRow, RatingTotalRow
 from linka.store.bulk import bulk_insert
 from linka.usage.lines import line_directory
+from linka.usage.records import RAW_REF
 from linka.usage.services import stored_days
 from linka.usage.store import UsageStore
 from linka.usage.tables import UsageBatchRow
@@ -276,7 +277,7 @@ def rated_usage(session: Session, store: UsageStore, period: str) -> pl.LazyFram
 
 
 DETAIL_COLUMNS = (
-    "record_id", "source", "raw_ref", "direction", "b_number", "duration_s", "roaming_country",
+    "record_id", "source", "direction", "b_number", "duration_s", "roaming_country",
 )  # fmt: skip
 
 
@@ -294,7 +295,7 @@ def with_record_details(store: UsageStore, rated: pl.DataFrame) -> pl.DataFrame:
                 ),
             )
             .join(rows.lazy(), on="seq", how="semi")
-            .select("path", "seq", *DETAIL_COLUMNS, "volume")
+            .select("path", "seq", *DETAIL_COLUMNS, RAW_REF.alias("raw_ref"), "volume")
             .collect()
         )
     if not details:

@@ -14,7 +14,7 @@ Polars overhead, and larger ones leave a thread idle at the end of a small file.
 Two properties of these files shape the reader:
 
 * **One record per line.** Values never contain newlines, so a record's line number is its
-  ``raw_ref``.
+  ``raw_line``.
 * **Quotes.** Asterisk doubles a quote inside a value (``""``); files written by other tools
   often use ``\\"``. Both are accepted.
 

@@ -2,7 +2,7 @@
 
 A format module builds a Polars frame with one row per input record: the
 :data:`~linka.usage.records.RECORD_SCHEMA` fields, a ``line`` (where the record starts in the
-file, for ``raw_ref``) and a ``reason``/``detail`` pair that is null for good records.
+file: ``raw_line``) and a ``reason``/``detail`` pair that is null for good records.
 :func:`split` separates accepted and rejected rows; :func:`assemble` turns a whole file's
 frame into the accepted Arrow table and :class:`Reject` objects (formats read whole), while
 the line-oriented formats stream blocks through :mod:`linka.usage.formats.stream`.
@@ -32,7 +32,9 @@ RawLookup = Callable[[Sequence[int]], Mapping[int, str]]
 """Gives the raw text of the records at the given ``line`` values (only rejects ask)."""
 
 FIELDS = tuple(RECORD_SCHEMA.names)
-REQUIRED = tuple(f.name for f in RECORD_SCHEMA if not f.nullable and f.name != "raw_ref")
+REQUIRED = tuple(
+    f.name for f in RECORD_SCHEMA if not f.nullable and f.name not in {"raw_file", "raw_line"}
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,14 +107,14 @@ def to_record_table(
     ``constants`` are string fields with one value for the whole file (source, service…),
     built directly in Arrow instead of materialising millions of equal strings in Polars.
     """
-    constants = dict(constants or {})
+    constants = {**(constants or {}), "raw_file": ref_name}
     missing = [f for f in REQUIRED if f not in frame.columns and f not in constants]
     if missing:
         raise ValueError(f"record frame lacks required fields {missing}")
     exprs: list[pl.Expr] = []
     for spec in RECORD_SCHEMA:
-        if spec.name == "raw_ref":
-            exprs.append(pl.format(f"{ref_name}:{{}}", pl.col("line")).alias("raw_ref"))
+        if spec.name == "raw_line":
+            exprs.append(pl.col("line").alias("raw_line"))
         elif spec.name in frame.columns and spec.name not in constants:
             exprs.append(pl.col(spec.name))
     arrow = frame.select(exprs).to_arrow()

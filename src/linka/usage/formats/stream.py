@@ -3,7 +3,7 @@
 A format that can read a file in pieces (the line-oriented switch CSVs) returns a
 :class:`CsvStream`; the others are read whole and wrapped in a one-part
 :class:`ParsedStream`. Either way the import consumes :class:`Part` objects one at a time:
-records in the store's column types with exact ``raw_ref``, and the part's rejects.
+records in the store's column types with their file and line, and the part's rejects.
 :func:`collect` turns a stream back into one :class:`Parsed` (tests, small files).
 
 How a CSV stream runs: the calling thread reads the file block by block into reused
@@ -145,12 +145,13 @@ def record_frame(
     accepted: pl.DataFrame, file_name: str, constants: Mapping[str, str]
 ) -> pl.DataFrame:
     """Accepted fields + ``line`` → RECORD_FRAME_SCHEMA columns (+ ``line``), with
-    ``raw_ref`` = ``file:line`` and one value for the whole file in ``constants``."""
+    ``raw_file``, ``raw_line`` = file name, line and one value for the whole file in
+    ``constants``."""
+    constants = {**constants, "raw_file": file_name}
     exprs: list[pl.Expr] = []
     for name, dtype in RECORD_FRAME_SCHEMA.items():
-        if name == "raw_ref":
-            ref = pl.concat_str(pl.lit(f"{file_name}:"), pl.col("line").cast(pl.String))
-            exprs.append(ref.alias(name))
+        if name == "raw_line":
+            exprs.append(pl.col("line").alias(name))
         elif name in constants:
             exprs.append(pl.lit(constants[name], dtype=dtype).alias(name))
         elif name in accepted.columns:
