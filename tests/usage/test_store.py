@@ -28,6 +28,7 @@ from linka.subscriptions.onboarding import OnboardingRow, onboard_customers
 from linka.usage import services
 from linka.usage import store as usage_store
 from linka.usage.formats import csvlines
+from linka.usage.records import RECORD_FRAME_SCHEMA
 from linka.usage.services import import_usage, reprocess_suspense
 from linka.usage.store import UsageStore, by_line
 from linka.usage.tables import UsageBatchFileRow, UsageBatchRow
@@ -219,6 +220,28 @@ def test_files_are_sorted_by_line_keeping_file_order(rows: int, span: int, nulls
     frame = pl.DataFrame({"line_msisdn": lines, "n": range(rows)})
     expected = frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
     assert by_line(frame).equals(expected)
+
+
+def test_a_text_column_of_one_value_is_kept_once_and_read_back(tmp_path: Path) -> None:
+    # given records whose source, file and country are one value, IMSIs all missing
+    rows = [
+        {"record_id": f"r{n}", "source": "sw", "service": "voice", "direction": "mo",
+         "line_msisdn": 420601000001 + n % 2, "imsi": None, "a_number": 420601000001,
+         "b_number": 420777000111, "start": datetime(2026, 3, 2, 9, n, tzinfo=UTC),
+         "duration_s": n, "volume_up": 0, "volume_down": 0, "cell_id": [None, "c1", "c2"][n],
+         "roaming_country": "DE", "raw_file": "Master.csv", "raw_line": n + 1}
+        for n in range(3)
+    ]  # fmt: skip
+    records = pl.DataFrame(rows, schema=RECORD_FRAME_SCHEMA)
+    store = UsageStore(tmp_path)
+    # when they are written and read back
+    (file,) = store.write_batch(1, records, records.clear())
+    stored = pl.read_parquet(store.absolute(file.path))
+    read = store.scan([file.path]).collect()
+    # then those columns are not in the file, and the store gives every value back
+    assert {"source", "imsi", "roaming_country", "raw_file"}.isdisjoint(stored.columns)
+    assert "cell_id" in stored.columns
+    assert read.sort("raw_line").equals(records)
 
 
 def test_records_of_an_unknown_number_wait_and_are_released(operator: Database, tmp_path: Path):

@@ -48,7 +48,7 @@ def read_files(store_root: Path, files: list[tuple[int, str]]) -> pl.DataFrame:
     (numpy views, no copies)."""
     store = UsageStore(store_root)
     scans = [
-        pl.scan_parquet(store.absolute(path)).select(
+        store.scan_file(path).select(
             pl.col("line_msisdn").fill_null(0),  # 0: no number (never a line's)
             "service",
             "direction",
@@ -119,7 +119,7 @@ def read_part(store: UsageStore, paths: list[str], low: int, high: int) -> pl.Da
     """The stored rating columns of the records of lines in [low, high), with file and
     seq, as they are stored (for explanations and samples)."""
     scans = [
-        pl.scan_parquet(store.absolute(path))
+        store.scan_file(path)
         .select(*RECORD_COLUMNS, "seq")
         .filter(_in_range(low, high))
         .with_columns(file_no=pl.lit(number, dtype=pl.Int32))

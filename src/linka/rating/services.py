@@ -287,7 +287,7 @@ def with_record_details(store: UsageStore, rated: pl.DataFrame) -> pl.DataFrame:
     for path in rated["path"].unique().sort().to_list():
         rows = rated.filter(pl.col("path") == path).select("seq")
         details.append(
-            pl.scan_parquet(store.absolute(path))
+            store.scan_file(path)
             .with_columns(
                 pl.lit(path).alias("path"),
                 (pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0)).alias(

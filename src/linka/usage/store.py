@@ -21,6 +21,13 @@ and one day, sorted by line (in file order within a line) in row groups of
 record for ever, and rating reads one range of lines at a time while Parquet statistics
 skip the row groups of other lines.
 
+A text column that holds one value in a whole file (the source and the input file's name
+of an import, the IMSI or cell of a switch that has none) is not stored as a column:
+the value is kept once in the file's Parquet metadata under :data:`ONE_VALUE_KEY`, and
+:meth:`UsageStore.scan_file` — the way every reader opens a records file — puts it back.
+Writing such a column cost 15-30 ns a record (Polars hashes every value for the
+dictionary), about 0.6 s of a 10M-record import, for nothing on disk.
+
 On PostgreSQL deployments the same files live on shared storage (or object storage via
 the same paths); the register, rejects and rating runs live in PostgreSQL. See
 ``docs/usage.md`` for the mapping and for scaling beyond one machine.
@@ -28,6 +35,7 @@ the same paths); the register, rejects and rating runs live in PostgreSQL. See
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections import Counter, deque
@@ -48,6 +56,7 @@ ROW_GROUP: Final = 65_536
 FLUSH_ROWS: Final = 1_000_000  # records buffered (about 150 MB) before all days are written
 WRITES_AHEAD: Final = 4  # files handed to the writer threads and not yet written
 WRITERS: Final = 2  # at the end of a file the last days are written side by side
+ONE_VALUE_KEY: Final = "linka.one_value_columns"  # JSON {column: value or null}
 
 
 @dataclass(frozen=True)
@@ -89,11 +98,22 @@ class UsageStore:
     def batch_writer(self, flush_rows: int | None = None) -> BatchWriter:
         return BatchWriter(self, flush_rows)
 
+    def scan_file(self, relative: str) -> pl.LazyFrame:
+        """One records or suspense file with every column, the one-value ones put back."""
+        path = self.absolute(relative)
+        stored = pl.read_parquet_metadata(path).get(ONE_VALUE_KEY)
+        scan = pl.scan_parquet(path)
+        if not stored:
+            return scan
+        values: dict[str, str | None] = json.loads(stored)
+        return scan.with_columns(
+            pl.lit(value, dtype=pl.String).alias(name) for name, value in values.items()
+        )
+
     def scan(self, relative_paths: Iterable[str]) -> pl.LazyFrame:
         """The records in the given files (records or suspense), RECORD_SCHEMA columns only."""
         scans = [
-            pl.scan_parquet(self.absolute(path)).select(RECORD_FRAME_SCHEMA.names())
-            for path in relative_paths
+            self.scan_file(path).select(RECORD_FRAME_SCHEMA.names()) for path in relative_paths
         ]
         if not scans:
             return pl.LazyFrame(schema=RECORD_FRAME_SCHEMA)
@@ -275,15 +295,37 @@ def by_line(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _write(target: Path, frame: pl.DataFrame, *, sort: bool) -> None:
     """Sort a records file by line (stable: file order within a line) and number it
-    (``seq``); write it under its temporary name and flush it to disk."""
+    (``seq``); write it under its temporary name, its one-value text columns in its
+    metadata, and flush it to disk."""
+    one_value = _one_value_texts(frame)
+    frame = frame.drop(one_value)
     if sort:
         frame = by_line(frame).with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32))
     target.parent.mkdir(parents=True, exist_ok=True)
     with_enums(frame).write_parquet(
-        target, compression=COMPRESSION, statistics=True, row_group_size=ROW_GROUP
+        target,
+        compression=COMPRESSION,
+        statistics=True,
+        row_group_size=ROW_GROUP,
+        metadata={ONE_VALUE_KEY: json.dumps(one_value)},
     )
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+def _one_value_texts(frame: pl.DataFrame) -> dict[str, str | None]:
+    """The text columns that hold one value (or only nulls) in every row."""
+    found: dict[str, str | None] = {}
+    for name, dtype in frame.schema.items():
+        if dtype != pl.String:
+            continue
+        column = frame.get_column(name)
+        nulls = column.null_count()
+        if nulls == frame.height:
+            found[name] = None
+        elif nulls == 0 and (column == column[0]).all():
+            found[name] = column[0]
+    return found
 
 
 def _fsync_directory(folder: Path) -> None:
