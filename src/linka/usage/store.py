@@ -35,6 +35,7 @@ the same paths); the register, rejects and rating runs live in PostgreSQL. See
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import uuid
@@ -101,13 +102,10 @@ class UsageStore:
     def scan_file(self, relative: str) -> pl.LazyFrame:
         """One records or suspense file with every column, the one-value ones put back."""
         path = self.absolute(relative)
-        stored = pl.read_parquet_metadata(path).get(ONE_VALUE_KEY)
-        scan = pl.scan_parquet(path)
-        if not stored:
-            return scan
-        values: dict[str, str | None] = json.loads(stored)
-        return scan.with_columns(
-            pl.lit(value, dtype=pl.String).alias(name) for name, value in values.items()
+        state = path.stat()
+        values = _one_values(path, state.st_mtime_ns, state.st_size)
+        return pl.scan_parquet(path).with_columns(
+            pl.lit(value, dtype=pl.String).alias(name) for name, value in values
         )
 
     def scan(self, relative_paths: Iterable[str]) -> pl.LazyFrame:
@@ -311,6 +309,14 @@ def _write(target: Path, frame: pl.DataFrame, *, sort: bool) -> None:
     )
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_values(path: Path, mtime_ns: int, size: int) -> tuple[tuple[str, str | None], ...]:
+    """A file's one-value columns, read from its footer once per version of the file:
+    rating opens every file once per part of lines."""
+    stored = pl.read_parquet_metadata(path).get(ONE_VALUE_KEY)
+    return tuple(json.loads(stored).items()) if stored else ()
 
 
 def _one_value_texts(frame: pl.DataFrame) -> dict[str, str | None]:
