@@ -295,12 +295,13 @@ def _write(target: Path, frame: pl.DataFrame, *, sort: bool) -> None:
     """Sort a records file by line (stable: file order within a line) and number it
     (``seq``); write it under its temporary name, its one-value text columns in its
     metadata, and flush it to disk."""
+    frame = with_enums(frame)  # service and direction are enums, not text, on disk
     one_value = _one_value_texts(frame)
     frame = frame.drop(one_value)
     if sort:
         frame = by_line(frame).with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32))
     target.parent.mkdir(parents=True, exist_ok=True)
-    with_enums(frame).write_parquet(
+    frame.write_parquet(
         target,
         compression=COMPRESSION,
         statistics=True,
