@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linka.kernel.compiled import read_only
 from linka.rating.compiled import PRICE, consume_rows, grown, rate_rows
 from linka.rating.localclock import offset_tables
 from linka.rating.model import CODE_SCHEMA, STATUSES, RatedStatus
@@ -152,8 +153,14 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan, counters: Counters | None 
     billable, eligible = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     rate_rows(
         (
-            usage.offering, usage.service, usage.direction, usage.b_number, usage.epoch_s,
-            usage.quantity, location, rates_place,
+            *(
+                read_only(values)
+                for values in (
+                    usage.offering, usage.service, usage.direction, usage.b_number,
+                    usage.epoch_s, usage.quantity,
+                )
+            ),
+            location, rates_place,
         ),
         (
             tables.offering_tariff, tables.table_code, tables.services, tables.places,

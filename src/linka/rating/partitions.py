@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linka.kernel.compiled import read_only
 from linka.rating.compiled import consumption_order, tally
 from linka.rating.engine import Codes, Counters, UsageArrays, rate_arrays
 from linka.rating.heap import reuse_freed_memory
@@ -144,7 +145,7 @@ def rate_records(
         quantity=records["quantity"].to_numpy(),
         country=country,
         countries=countries,
-        order=consumption_order(rank, start_us, len(lines.rank)),
+        order=consumption_order(read_only(rank), read_only(start_us), len(lines.rank)),
     )
     del offering, country, epoch_s
     timings["prepare_s"] = time.perf_counter() - mark

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from linka.kernel.compiled import read_only
 from linka.rating.compiled import place_rows
 from linka.rating.localclock import offset_tables
 
@@ -135,7 +136,7 @@ def place_records(
     n = len(msisdn)
     row, period, version_id, offering = (np.empty(n, dtype=np.int64) for _ in range(4))
     place_rows(
-        (msisdn, epoch_s),
+        (read_only(msisdn), read_only(epoch_s)),
         (
             lines.msisdn, lines.run, lines.zone, lines.first_day, lines.last_day,
             lines.cycle, lines.offering,
