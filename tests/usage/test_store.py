@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from linka.catalog.compile import compile_catalog
@@ -220,6 +222,28 @@ def test_files_are_sorted_by_line_keeping_file_order(rows: int, span: int, nulls
     frame = pl.DataFrame({"line_msisdn": lines, "n": range(rows)})
     expected = frame.sort("line_msisdn", maintain_order=True, nulls_last=True)
     assert by_line(frame).equals(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-3 * 86_400, 5 * 86_400), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_records_are_split_by_utc_day_keeping_their_order(seconds: list[int], ordered: bool):
+    # given records in time order or in no order, around midnights and before 1970
+    starts = sorted(seconds) if ordered else seconds
+    frame = pl.DataFrame(
+        {"start": [datetime(1970, 1, 2, tzinfo=UTC) + timedelta(seconds=s) for s in starts]},
+        schema={"start": pl.Datetime("us", "UTC")},
+    ).with_row_index("n")
+    # then each day holds exactly its records, in their order
+    parts = usage_store.by_day(frame)
+    expected = frame.with_columns(day=pl.col("start").dt.date()).partition_by(
+        "day", as_dict=True, maintain_order=True
+    )
+    assert sorted(parts) == sorted(key[0] for key in expected)
+    for (day,), part in expected.items():
+        assert parts[day].equals(part.drop("day"))
 
 
 def test_a_text_column_of_one_value_is_kept_once_and_read_back(tmp_path: Path) -> None:
