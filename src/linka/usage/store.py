@@ -314,7 +314,9 @@ def _write(target: Path, frame: pl.DataFrame, *, sort: bool) -> None:
     one_value = _one_value_texts(frame)
     frame = frame.drop(one_value)
     if sort:
-        frame = by_line(frame).with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32))
+        # one chunk first: Polars gathers text from a chunked column value by value
+        # (~50 ns each), from one chunk it gathers only the 16-byte views (~3 ns)
+        frame = by_line(frame.rechunk()).with_columns(seq=pl.int_range(pl.len(), dtype=pl.Int32))
     target.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(
         target,
