@@ -144,9 +144,9 @@ def record_table(records: pl.DataFrame) -> pa.Table:
 def record_frame(
     accepted: pl.DataFrame, file_name: str, constants: Mapping[str, str]
 ) -> pl.DataFrame:
-    """Accepted fields + ``line`` → RECORD_FRAME_SCHEMA columns (+ ``line``), with
-    ``raw_file``, ``raw_line`` = file name, line and one value for the whole file in
-    ``constants``."""
+    """Accepted fields + ``line`` → RECORD_FRAME_SCHEMA columns (+ ``line``): ``raw_file``
+    is the file's name, ``raw_line`` the line, and ``constants`` hold one value for the
+    whole file."""
     constants = {**constants, "raw_file": file_name}
     exprs: list[pl.Expr] = []
     for name, dtype in RECORD_FRAME_SCHEMA.items():
