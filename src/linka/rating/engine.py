@@ -153,13 +153,10 @@ def rate_arrays(usage: UsageArrays, plan: RatingPlan, counters: Counters | None 
     billable, eligible = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     rate_rows(
         (
-            *(
-                read_only(values)
-                for values in (
-                    usage.offering, usage.service, usage.direction, usage.b_number,
-                    usage.epoch_s, usage.quantity,
-                )
-            ),
+            *map(read_only, (
+                usage.offering, usage.service, usage.direction, usage.b_number,
+                usage.epoch_s, usage.quantity,
+            )),
             location, rates_place,
         ),
         (
